@@ -1,8 +1,11 @@
 /* decode: one whole frame through mqs_decode. Byte 0 picks the version,
  * direction, leniency and item capacity (see mqs_fz_config_from); the rest is
  * the frame. Invariants: status in the table with a matching diag; a decoded
- * packet only points into the input; a longer item array never changes the
- * verdict; a packet type only comes from its side; a frame cut short never decodes; leniency only ever accepts more. */
+ * packet only points into the input; bytes past the frame are refused with
+ * MQS_E_BAD_PARAM (and the frame alone is then decoded); a longer item array never changes the
+ * verdict; the status's name maps back to it; a decoded packet formats to
+ * text (snprintf contract); a packet type only comes from its side; a frame cut short never decodes; leniency only ever accepts more. */
+#include "codec/format.h"
 #include "fuzz/fuzz_common.h"
 
 /* Packet types each side may send (MQTT 3.1.1 section 2.2.1, "Direction of flow"). */
@@ -25,7 +28,8 @@ static void mqs_fz_check_packet(const mqs_packet *p, const mqs_decode_opts *o, c
         MQS_FZ_ASSERT(mqs_fz_from_client & MQS_FZ_BIT(p->type));
     if (o->dir == MQS_DIR_TO_CLIENT)
         MQS_FZ_ASSERT(mqs_fz_from_server & MQS_FZ_BIT(p->type));
-    MQS_FZ_ASSERT(p->qos <= 2 && p->remaining_length < len);
+    MQS_FZ_ASSERT(p->remaining_length < len);
+    MQS_FZ_ASSERT(p->type != MQS_PUBLISH || p->qos <= 2);
     MQS_FZ_ASSERT(mqs_fz_view_inside(p->publish.topic, buf, len));
     MQS_FZ_ASSERT(mqs_fz_view_inside(p->publish.payload, buf, len));
     const mqs_connect *c = &p->connect;
@@ -35,8 +39,20 @@ static void mqs_fz_check_packet(const mqs_packet *p, const mqs_decode_opts *o, c
     MQS_FZ_ASSERT(mqs_fz_view_inside(c->will_payload, buf, len));
     MQS_FZ_ASSERT(mqs_fz_view_inside(c->username, buf, len));
     MQS_FZ_ASSERT(mqs_fz_view_inside(c->password, buf, len));
-    for (size_t i = 0; i < p->n_items; i++)
+    for (size_t i = 0; mqs_fz_has_items(p->type) && i < p->n_items; i++)
         MQS_FZ_ASSERT(mqs_fz_view_inside(p->items[i].filter, buf, len));
+}
+
+/* mqs_format_packet follows snprintf: needed length, NUL-terminated prefix. */
+static void mqs_fz_check_format(const mqs_packet *p)
+{
+    size_t need = mqs_format_packet(p, NULL, 0);
+    char *txt = malloc(need + 1);
+    MQS_FZ_ASSERT(txt != NULL);
+    MQS_FZ_ASSERT(mqs_format_packet(p, txt, need + 1) == need && strlen(txt) == need);
+    size_t half = need / 2 + 1;
+    MQS_FZ_ASSERT(mqs_format_packet(p, txt, half) == need && strlen(txt) == half - 1);
+    free(txt);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -46,11 +62,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mqs_fz_config cfg = mqs_fz_config_from(data[0]);
     const uint8_t *buf = data + 1;
     size_t len = size - 1;
+    /* Bytes past the frame are a caller error; then decode the frame alone. */
+    uint32_t rl = 0;
+    size_t hdr = 0;
+    if (mqs_frame_peek(buf, len, cfg.opts.lenient, NULL, NULL, &rl, &hdr, NULL) == MQS_OK &&
+        len - hdr > rl) {
+        mqs_packet whole = {0};
+        MQS_FZ_ASSERT(mqs_decode(buf, len, &cfg.opts, &whole, NULL) == MQS_E_BAD_PARAM);
+        len = hdr + rl;
+    }
     mqs_item items[15], more[64], other[64];
     mqs_packet pkt = {.items = items, .n_items = cfg.item_cap};
     mqs_diag diag = {0};
     int st = mqs_decode(buf, len, &cfg.opts, &pkt, &diag);
     mqs_fz_check_status(st, &diag, len);
+    MQS_FZ_ASSERT(mqs_status_from_name(mqs_status_name(st)) == st);
+    MQS_FZ_ASSERT(mqs_status_str(st) != NULL);
     MQS_FZ_ASSERT(st != MQS_E_BAD_PARAM && st != MQS_E_BUFFER_TOO_SMALL && st != MQS_E_INTERNAL);
 
     /* With room for every item the verdict is OK exactly where it was OK or
@@ -66,9 +93,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (st != MQS_OK)
         return 0;
-    MQS_FZ_ASSERT(pkt.n_items <= cfg.item_cap);
+    MQS_FZ_ASSERT(!mqs_fz_has_items(pkt.type) || pkt.n_items <= cfg.item_cap);
     mqs_fz_check_packet(&pkt, &cfg.opts, buf, len);
-    MQS_FZ_ASSERT(mqs_fz_packet_eq(&pkt, &big));
+    mqs_fz_check_format(&pkt);
+    MQS_FZ_ASSERT(mqs_fz_packet_eq(&pkt, &big, true));
 
     /* The same frame one byte short is never a packet. */
     mqs_packet cut = {.items = more, .n_items = 64};
@@ -80,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lo.lenient = MQS_LENIENT_NON_MINIMAL_RL;
         mqs_packet lp = {.items = other, .n_items = 64};
         MQS_FZ_ASSERT(mqs_decode(buf, len, &lo, &lp, NULL) == MQS_OK);
-        MQS_FZ_ASSERT(mqs_fz_packet_eq(&lp, &big));
+        MQS_FZ_ASSERT(mqs_fz_packet_eq(&lp, &big, true));
     }
     return 0;
 }
