@@ -11,6 +11,7 @@
 #   CC=clang CXX=clang++ CFLAGS="-O1 -g -fsanitize=address,undefined,fuzzer-no-link" \
 #   LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=build/oss-fuzz/out bash fuzz/build.sh
 
+set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CC=${CC:-clang}
 CXX=${CXX:-clang++}
@@ -42,9 +43,11 @@ compile() {
 compile codec/*.c
 CODEC_OBJS=("${OBJS[@]}")
 FULL_OBJS=()
-if compgen -G 'conformance/*.c' >/dev/null; then
+need_full=0
+for t in $FULL_TARGETS; do [ -f "fuzz/fuzz_$t.c" ] && need_full=1; done
+if [ "$need_full" = 1 ]; then
     sh scripts/embed-scenarios.sh conformance/scenarios > "$WORK/scenarios_embedded.c"
-    compile net/*.c conformance/*.c "$WORK/scenarios_embedded.c"
+    compile $(ls net/*.c conformance/*.c 2>/dev/null) "$WORK/scenarios_embedded.c"
     FULL_OBJS=("${OBJS[@]}")
 fi
 
@@ -78,7 +81,6 @@ for src in fuzz/fuzz_*.c; do
     objs=("${CODEC_OBJS[@]}")
     libs=""
     if [[ $FULL_TARGETS == *" $t "* ]]; then
-        [ ${#FULL_OBJS[@]} -gt 0 ] || { echo "build.sh: $t needs conformance/; skipped" >&2; continue; }
         objs=("${FULL_OBJS[@]}" "${CODEC_OBJS[@]}")
         libs=$FULL_LIBS
     fi
