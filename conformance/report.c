@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "conformance/alloc.h"
+#include "conformance/report_internal.h"
 
 typedef struct mqs_format {
     const char *name;
@@ -61,8 +62,7 @@ int mqs_report_parse_formats(const char *list, unsigned *out, char *err, size_t 
     }
 }
 
-/* mkdir -p: creates dir and its missing parents. @return 0, or -1 with errno set. */
-static int make_dirs(const char *dir)
+int mqs_make_dirs(const char *dir)
 {
     char *path = mqs_strdup(dir);
     if (!path) {
@@ -90,12 +90,11 @@ static int make_dirs(const char *dir)
     return rc;
 }
 
-/* Writes one format to dir/file through a temporary name, so a reader never sees half. */
-static int write_one(const mqs_report *r, const char *dir, const mqs_format *f, char *err,
-                     size_t errlen)
+int mqs_write_file(const char *dir, const char *file, int (*write)(const void *ctx, FILE *out),
+                   const void *ctx, char *err, size_t errlen)
 {
     char path[4096], tmp[4200];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, f->file) >= sizeof path) {
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >= sizeof path) {
         snprintf(err, errlen, "%s: path too long", dir);
         return -1;
     }
@@ -106,7 +105,7 @@ static int write_one(const mqs_report *r, const char *dir, const mqs_format *f, 
         return -1;
     }
     errno = 0;
-    int rc = f->write(r, out);
+    int rc = write(ctx, out);
     int saved = errno;
     if (fclose(out) != 0 && rc == 0) {
         saved = errno;
@@ -118,9 +117,22 @@ static int write_one(const mqs_report *r, const char *dir, const mqs_format *f, 
     }
     if (rc != 0) {
         remove(tmp);
-        snprintf(err, errlen, "%s: cannot write (%s)", path, saved ? strerror(saved) : "out of memory");
+        snprintf(err, errlen, "%s: cannot write (%s)", path,
+                 saved ? strerror(saved) : "out of memory");
     }
     return rc;
+}
+
+/* Adapts a report writer to mqs_write_file. */
+typedef struct write_ctx {
+    const mqs_report *r;
+    int (*write)(const mqs_report *r, FILE *out);
+} write_ctx;
+
+static int write_report(const void *ctx, FILE *out)
+{
+    const write_ctx *w = ctx;
+    return w->write(w->r, out);
 }
 
 int mqs_report_write_dir(const mqs_report *r, const char *dir, unsigned fmts, char *err,
@@ -130,12 +142,15 @@ int mqs_report_write_dir(const mqs_report *r, const char *dir, unsigned fmts, ch
         snprintf(err, errlen, "no report directory given");
         return -1;
     }
-    if (make_dirs(dir) != 0) {
+    if (mqs_make_dirs(dir) != 0) {
         snprintf(err, errlen, "%s: cannot create directory (%s)", dir, strerror(errno));
         return -1;
     }
-    for (size_t i = 0; i < N_FORMATS; i++)
-        if ((fmts & formats[i].bit) && write_one(r, dir, &formats[i], err, errlen))
+    for (size_t i = 0; i < N_FORMATS; i++) {
+        write_ctx w = {r, formats[i].write};
+        if ((fmts & formats[i].bit) &&
+            mqs_write_file(dir, formats[i].file, write_report, &w, err, errlen))
             return -1;
+    }
     return 0;
 }

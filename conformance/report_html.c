@@ -180,7 +180,7 @@ static int coverage(FILE *out, const mqs_report *r)
     return 0;
 }
 
-static int trace_table(FILE *out, const mqs_case_result *c)
+int mqs_html_trace(FILE *out, const mqs_case_result *c)
 {
     fputs("<table class=\"trace\">\n<thead><tr><th>ms</th><th>client</th><th></th>"
           "<th>packet (decoded, then hex)</th></tr></thead>\n<tbody>\n",
@@ -245,7 +245,7 @@ static int details(FILE *out, const mqs_case_result *c, size_t number)
     fputs(", ", out);
     put_duration(out, c->duration_ms);
     fputs("</dd>\n</dl>\n", out);
-    int rc = c->n_trace ? trace_table(out, c) : 0;
+    int rc = c->n_trace ? mqs_html_trace(out, c) : 0;
     fputs("</article>\n", out);
     return rc;
 }

@@ -104,6 +104,18 @@ int mqs_run_statements(const mqs_report *r, mqs_run_statement **out, size_t *n);
  *  elements of class <verdict> when unchecked. */
 extern const char mqs_report_html_style[];
 
+/** Writes c's trace as an HTML table (decoded text, then hex; password masked).
+ *  @return 0, or -1 when out of memory. */
+int mqs_html_trace(FILE *out, const mqs_case_result *c);
+
+/** mkdir -p: creates dir and its missing parents. @return 0, or -1 with errno set. */
+int mqs_make_dirs(const char *dir);
+
+/** Writes dir/file with write(ctx, out) through dir/file.tmp and a rename, so no reader
+ *  ever sees half a file. @return 0, or -1 with "PATH: reason" in err. */
+int mqs_write_file(const char *dir, const char *file, int (*write)(const void *ctx, FILE *out),
+                   const void *ctx, char *err, size_t errlen);
+
 /** @return how many catalogue statements with observability obs exist. */
 size_t mqs_catalogue_count_obs(mqs_observability obs);
 

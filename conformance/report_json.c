@@ -147,7 +147,6 @@ static int add_header(cJSON *root, const mqs_report *r)
 
 int mqs_report_write_json(const mqs_report *r, FILE *out)
 {
-    mqs_alloc_use_for_cjson();
     cJSON *root = cJSON_CreateObject();
     cJSON *cases = root && add_header(root, r) ? cJSON_AddArrayToObject(root, "cases") : NULL;
     for (size_t i = 0; cases && i < r->n_cases; i++) {

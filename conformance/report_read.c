@@ -312,7 +312,6 @@ int mqs_report_parse_json(const char *buf, size_t len, mqs_report *out, char *er
 {
     rd c = {err, errlen};
     memset(out, 0, sizeof *out);
-    mqs_alloc_use_for_cjson();
     char *text = mqs_strndup(buf, len); /* cJSON wants the terminating NUL inside the length */
     if (!text) {
         snprintf(err, errlen, "out of memory");
