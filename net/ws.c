@@ -82,7 +82,7 @@ static int rx_append(mqs_conn *c, const uint8_t *data, size_t len)
 {
     if (c->ws_rx_off == c->ws_rx_len)
         c->ws_rx_off = c->ws_rx_len = 0;
-    if (c->ws_rx_len + len > c->ws_rx_cap) {
+    if (c->ws_rx_off && c->ws_rx_len + len > c->ws_rx_cap) {
         memmove(c->ws_rx, c->ws_rx + c->ws_rx_off, c->ws_rx_len - c->ws_rx_off);
         c->ws_rx_len -= c->ws_rx_off;
         c->ws_rx_off = 0;
@@ -425,6 +425,14 @@ static int check_response(mqs_conn *c, char *hdr, const char *key, const char *w
     return MQS_NET_OK;
 }
 
+static char *find_crlfcrlf(char *s, size_t n)
+{
+    for (size_t i = 0; i + 4 <= n; i++)
+        if (!memcmp(s + i, "\r\n\r\n", 4))
+            return s + i;
+    return NULL;
+}
+
 /* Reads the response header into hdr (NUL-terminated); keeps any bytes after it. */
 static int read_response(mqs_conn *c, char *hdr, int64_t deadline_ms, const char *what)
 {
@@ -440,10 +448,9 @@ static int read_response(mqs_conn *c, char *hdr, int64_t deadline_ms, const char
         if (rc != MQS_NET_OK)
             return rc;
         n += got;
-        hdr[n] = 0;
-        if (memchr(hdr, 0, n))
+        char *end = find_crlfcrlf(hdr, n);
+        if (memchr(hdr, 0, end ? (size_t)(end - hdr) : n))
             return mqs_net_fail(c, MQS_NET_PROTOCOL, "%s failed: NUL byte in the response", what);
-        char *end = strstr(hdr, "\r\n\r\n");
         if (end) {
             size_t hlen = (size_t)(end - hdr) + 4;
             c->ws_pre_len = n - hlen;

@@ -538,7 +538,7 @@ static void fn_ws(peer *p, int fd)
             if (op == WSLAY_PONG)
                 p->got_pong = true;
             if (op == WSLAY_CONNECTION_CLOSE) {
-                p->close_code = len >= 2 ? (uint16_t)(msg[0] << 8 | msg[1]) : 0;
+                p->close_code = len >= 2 ? (uint16_t)(msg[0] * 256u + msg[1]) : 0;
                 srv_frame(f, true, WSLAY_CONNECTION_CLOSE, msg, len);
                 break;
             }
