@@ -14,6 +14,7 @@
 #
 # Credentials: simpleAuthenticationPlugin with the one account MQS_USER/MQS_PASS and
 # anonymous access allowed; a bad login gets CONNACK 5.
+# shellcheck source=scripts/brokers/lib.sh disable=SC2034 # MQS_* are read by name (mqs_write_env)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 NAME=activemq
 AMQ_HOME=/usr/share/activemq
@@ -55,10 +56,6 @@ write_config() {
          http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
   <broker xmlns="http://activemq.apache.org/schema/core" brokerName="mqs-test"
           persistent="false" useJmx="false" dataDirectory="$DIR/data">
-    <sslContext>
-      <sslContext keyStore="file:$CERTS/server.p12" keyStorePassword="$STORE_PASS" keyStoreType="pkcs12"
-                  trustStore="file:$CERTS/ca-trust.p12" trustStorePassword="$STORE_PASS" trustStoreType="pkcs12"/>
-    </sslContext>
     <plugins>
       <simpleAuthenticationPlugin anonymousAccessAllowed="true">
         <users>
@@ -66,6 +63,15 @@ write_config() {
         </users>
       </simpleAuthenticationPlugin>
     </plugins>
+    <sslContext>
+      <sslContext keyStore="file:$CERTS/server.p12" keyStorePassword="$STORE_PASS" keyStoreType="pkcs12"
+                  trustStore="file:$CERTS/ca-trust.p12" trustStorePassword="$STORE_PASS" trustStoreType="pkcs12"/>
+    </sslContext>
+    <systemUsage>
+      <systemUsage>
+        <memoryUsage><memoryUsage percentOfJvmHeap="70"/></memoryUsage>
+      </systemUsage>
+    </systemUsage>
     <transportConnectors>
       <transportConnector name="mqtt" uri="mqtt://$HOST:$MQS_PORT"/>
       <transportConnector name="mqtt-tls" uri="mqtt+ssl://$HOST:$MQS_TLS_PORT"/>
@@ -102,7 +108,7 @@ broker_start() {
     MQS_CERTS=$CERTS MQS_CAFILE=$CERTS/ca.crt
     MQS_USER=mqs-user
     MQS_PASS=$(mqs_random_secret)
-    rm -rf "$DIR/data"
+    rm -rf "${DIR:?}/data"
     mkdir -p "$DIR/data"
     write_config
     # Serial GC and C1 only: a small, short-lived broker on 2 shared cores starts faster.

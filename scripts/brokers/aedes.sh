@@ -5,6 +5,7 @@
 # says /mqtt). One account MQS_USER/MQS_PASS (random password); anonymous clients are
 # let in, a bad login gets CONNACK 4. install runs `npm ci` on the project's own
 # aedes/package.json + package-lock.json (aedes and ws pinned).
+# shellcheck source=scripts/brokers/lib.sh disable=SC2034 # MQS_* are read by name (mqs_write_env)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 NAME=aedes
 APP=$KIT/aedes

@@ -18,6 +18,7 @@
 # `anonymous` auth method would let any unknown user in, useless for auth tests. A bad
 # or missing login gets CONNACK 5. MQTT 3.1 ("MQIsdp") is refused with CONNACK 1
 # (MQS_NO_V31=1).
+# shellcheck source=scripts/brokers/lib.sh disable=SC2034 # MQS_* are read by name (mqs_write_env)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 NAME=ejabberd
 EJ_VHOST=localhost
@@ -84,7 +85,7 @@ broker_start() {
     MQS_CERTS=$CERTS MQS_CAFILE=$CERTS/ca.crt
     MQS_USER=mqs-user
     MQS_PASS=$(mqs_random_secret)
-    rm -rf "$DIR/data"
+    rm -rf "${DIR:?}/data"
     mkdir -p "$DIR/data/spool" "$DIR/data/log"
     (umask 077 && printf '%s' "$MQS_PASS" >"$DIR/conf/pass")
     write_config

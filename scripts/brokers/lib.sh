@@ -1,4 +1,5 @@
 # lib.sh — shared helpers of the broker kit; sourced by scripts/brokers/<name>.sh.
+# shellcheck shell=bash
 #
 # A broker script defines
 #   NAME                    broker name (also the env BROKER= value)
@@ -137,19 +138,17 @@ mqs_apt_ensure() {
 }
 
 # mqs_certs DIR: test certificates in DIR (ca.crt, server.crt/.key, client.crt/.key,
-# all PEM, keys 644). Uses the project's scripts/gen-certs.sh (MQS_GEN_CERTS overrides).
+# all PEM, keys 644; see scripts/gen-certs.sh for the other files it makes).
 mqs_certs() {
-    local gen=${MQS_GEN_CERTS:-$ROOT/scripts/gen-certs.sh}
-    [[ -f $gen ]] || mqs_die "$gen is missing"
-    bash "$gen" "$1" >/dev/null 2>&1 || mqs_die "$gen $1 failed"
+    bash "$ROOT/scripts/gen-certs.sh" "$1" >/dev/null 2>&1 || mqs_die "scripts/gen-certs.sh $1 failed"
 }
 
 # mqs_wait_ready PID TIMEOUT_S LISTENER...: waits until every LISTENER answers CONNECT
-# with CONNACK 0, while PID lives. A LISTENER is "tcp PORT", "tls PORT", "mtls PORT",
-# "ws PORT" or "wss PORT", written as one word with a colon (tcp:1883). Credentials are
+# with CONNACK 0, while PID lives; MQS_READY_TIMEOUT (seconds) overrides TIMEOUT_S. A
+# LISTENER is KIND:PORT with KIND tcp, tls, mtls, ws or wss (tcp:1883). Credentials are
 # sent when MQS_USER is set (password from MQS_PASS). Non-zero on timeout or death.
 mqs_wait_ready() {
-    local pid=$1 deadline=$((SECONDS + $2)) l out
+    local pid=$1 deadline=$((SECONDS + ${MQS_READY_TIMEOUT:-$2})) l out
     shift 2
     for l in "$@"; do
         until out=$(mqs_probe "$l" 2>&1); do
@@ -285,6 +284,8 @@ mqs_broker_main() {
         CERTS=$DIR/certs
         LOG=$DIR/$NAME.log
         PID=
+        # Interrupted while starting: stop what was started, leave nothing running.
+        trap 'broker_stop >/dev/null 2>&1; exit 130' INT TERM
         mqs_start_retry "${START_ATTEMPTS:-3}"
         ;;
     stop)

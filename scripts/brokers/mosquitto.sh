@@ -7,9 +7,10 @@
 # (MQS_TLS_UNTRUSTED_PORT, MQS_TLS_WRONGHOST_PORT, MQS_TLS_EXPIRED_PORT), kept in DIR/env.
 # Credentials: a separate listener MQS_AUTH_PORT with a password file and anonymous
 # access refused (MQS_AUTH_ANONYMOUS=0); a bad login gets CONNACK 5.
+# shellcheck source=scripts/brokers/lib.sh disable=SC2034 # MQS_* are read by name (mqs_write_env)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 NAME=mosquitto
-MOSQ_SH=${MQS_MOSQUITTO_SH:-$ROOT/scripts/mosquitto.sh}
+MOSQ_SH=$ROOT/scripts/mosquitto.sh
 START_ATTEMPTS=${START_ATTEMPTS:-1} # scripts/mosquitto.sh retries by itself
 
 broker_install() {

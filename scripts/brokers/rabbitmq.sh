@@ -19,6 +19,7 @@
 #
 # A fresh node boots in 15-20 s: about 6 s of it is rabbitmq_mqtt waiting for cluster
 # peers before its Raft election (fixed in the plugin, not configurable).
+# shellcheck source=scripts/brokers/lib.sh disable=SC2034 # MQS_* are read by name (mqs_write_env)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 NAME=rabbitmq
 RMQ_BIN=/usr/lib/rabbitmq/bin
@@ -56,6 +57,7 @@ write_config() {
         echo "web_mqtt.ssl.keyfile = $CERTS/server.key"
         echo "log.console = true"
         echo "log.console.level = info"
+        echo "log.console.use_colors = off"
         echo "log.file = false"
     } >"$c/rabbitmq.conf"
     chmod 600 "$c/rabbitmq.conf"
@@ -75,7 +77,7 @@ broker_start() {
     MQS_CERTS=$CERTS MQS_CAFILE=$CERTS/ca.crt
     MQS_USER=mqs-user
     MQS_PASS=$(mqs_random_secret)
-    rm -rf "$DIR/data" "$DIR/home"
+    rm -rf "${DIR:?}/data" "${DIR:?}/home"
     mkdir -p "$DIR/data/mnesia" "$DIR/data/log" "$DIR/home"
     (umask 077 && mqs_random_secret >"$DIR/home/.erlang.cookie")
     chmod 400 "$DIR/home/.erlang.cookie"
@@ -83,6 +85,7 @@ broker_start() {
 
     epmd -address "$HOST" -port "$epmd_port" </dev/null >"$DIR/epmd.log" 2>&1 &
     echo $! >"$DIR/epmd.pid"
+    echo "$epmd_port" >"$DIR/conf/epmd.port"
     (
         export HOME=$DIR/home
         export RABBITMQ_CONFIG_FILE=$DIR/conf/rabbitmq.conf
@@ -116,7 +119,7 @@ broker_stop() {
     local rc=0
     mqs_stop_pidfile "$DIR/rabbitmq.pid" 30 rabbitmq-server "RABBITMQ_MNESIA_BASE=$DIR/data/mnesia" || rc=1
     mqs_stop_pidfile "$DIR/beam.pid" 10 beam "$DIR/data/mnesia" || rc=1
-    mqs_stop_pidfile "$DIR/epmd.pid" 5 epmd -address "$HOST" || rc=1
+    mqs_stop_pidfile "$DIR/epmd.pid" 5 epmd "-port $(cat "$DIR/conf/epmd.port" 2>/dev/null)" || rc=1
     return $rc
 }
 
