@@ -94,20 +94,15 @@ EOF
 }
 
 broker_start() {
-    local p
-    read -r -a p <<<"$(mqs_free_ports 3)"
-    MQS_PORT=${p[0]} MQS_TLS_PORT=${p[1]} MQS_MTLS_PORT=${p[2]}
+    mqs_take_ports MQS_PORT MQS_TLS_PORT MQS_MTLS_PORT
     MQS_AUTH_PORT=$MQS_PORT MQS_AUTH_ANONYMOUS=1
+    mqs_certs_and_account
     if [[ ! -f $CERTS/ca-trust.p12 ]]; then
-        mqs_certs "$CERTS"
         write_stores || {
             mqs_say "cannot make the PKCS#12 stores"
             return 1
         }
     fi
-    MQS_CERTS=$CERTS MQS_CAFILE=$CERTS/ca.crt
-    MQS_USER=mqs-user
-    MQS_PASS=$(mqs_random_secret)
     rm -rf "${DIR:?}/data"
     mkdir -p "$DIR/data"
     write_config

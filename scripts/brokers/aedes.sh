@@ -26,15 +26,10 @@ broker_version() {
 }
 
 broker_start() {
-    local p
-    read -r -a p <<<"$(mqs_free_ports 5)"
-    MQS_PORT=${p[0]} MQS_TLS_PORT=${p[1]} MQS_MTLS_PORT=${p[2]} MQS_WS_PORT=${p[3]} MQS_WSS_PORT=${p[4]}
+    mqs_take_ports MQS_PORT MQS_TLS_PORT MQS_MTLS_PORT MQS_WS_PORT MQS_WSS_PORT
     MQS_WS_PATH=/mqtt WS_PATH=/mqtt
     MQS_AUTH_PORT=$MQS_PORT MQS_AUTH_ANONYMOUS=1
-    [[ -f $CERTS/ca.crt ]] || mqs_certs "$CERTS"
-    MQS_CERTS=$CERTS MQS_CAFILE=$CERTS/ca.crt
-    MQS_USER=mqs-user
-    MQS_PASS=$(mqs_random_secret)
+    mqs_certs_and_account
     AEDES_PORT=$MQS_PORT AEDES_TLS_PORT=$MQS_TLS_PORT AEDES_MTLS_PORT=$MQS_MTLS_PORT \
         AEDES_WS_PORT=$MQS_WS_PORT AEDES_WSS_PORT=$MQS_WSS_PORT AEDES_CERTS=$CERTS \
         AEDES_USER=$MQS_USER AEDES_PASS=$MQS_PASS \

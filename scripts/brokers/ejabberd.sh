@@ -76,15 +76,10 @@ write_config() {
 }
 
 broker_start() {
-    local p
-    read -r -a p <<<"$(mqs_free_ports 4)"
-    MQS_PORT=${p[0]} MQS_TLS_PORT=${p[1]} MQS_WS_PORT=${p[2]} MQS_WSS_PORT=${p[3]}
+    mqs_take_ports MQS_PORT MQS_TLS_PORT MQS_WS_PORT MQS_WSS_PORT
     MQS_WS_PATH=/mqtt WS_PATH=/mqtt
     MQS_AUTH_PORT=$MQS_PORT MQS_AUTH_ANONYMOUS=0 MQS_NO_ANONYMOUS=1 MQS_NO_V31=1
-    [[ -f $CERTS/ca.crt ]] || mqs_certs "$CERTS"
-    MQS_CERTS=$CERTS MQS_CAFILE=$CERTS/ca.crt
-    MQS_USER=mqs-user
-    MQS_PASS=$(mqs_random_secret)
+    mqs_certs_and_account
     rm -rf "${DIR:?}/data"
     mkdir -p "$DIR/data/spool" "$DIR/data/log"
     (umask 077 && printf '%s' "$MQS_PASS" >"$DIR/conf/pass")

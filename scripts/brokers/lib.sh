@@ -53,6 +53,26 @@ for s in held:
 EOF
 }
 
+# mqs_take_ports VAR...: sets each variable VAR to a port of its own from mqs_free_ports.
+mqs_take_ports() {
+    local p v i=0
+    read -r -a p <<<"$(mqs_free_ports $#)"
+    for v in "$@"; do
+        printf -v "$v" '%s' "${p[$i]}"
+        i=$((i + 1))
+    done
+}
+
+# mqs_certs_and_account: the test certificates in $CERTS (made once per start) and the
+# one account; sets MQS_CERTS, MQS_CAFILE, MQS_USER and a fresh random MQS_PASS.
+mqs_certs_and_account() {
+    [[ -f $CERTS/ca.crt ]] || mqs_certs "$CERTS"
+    # shellcheck disable=SC2034 # read by name in mqs_write_env
+    MQS_CERTS=$CERTS MQS_CAFILE=$CERTS/ca.crt
+    MQS_USER=mqs-user
+    MQS_PASS=$(mqs_random_secret)
+}
+
 # mqs_random_secret: 20 random letters and digits.
 mqs_random_secret() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20; }
 

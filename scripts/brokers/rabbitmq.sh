@@ -67,16 +67,11 @@ write_config() {
 }
 
 broker_start() {
-    local p
-    read -r -a p <<<"$(mqs_free_ports 6)"
-    MQS_PORT=${p[0]} MQS_TLS_PORT=${p[1]} MQS_WS_PORT=${p[2]} MQS_WSS_PORT=${p[3]}
-    local epmd_port=${p[4]} dist_port=${p[5]}
+    local epmd_port dist_port
+    mqs_take_ports MQS_PORT MQS_TLS_PORT MQS_WS_PORT MQS_WSS_PORT epmd_port dist_port
     MQS_WS_PATH=/ws WS_PATH=/ws
     MQS_AUTH_PORT=$MQS_PORT MQS_AUTH_ANONYMOUS=1
-    [[ -f $CERTS/ca.crt ]] || mqs_certs "$CERTS"
-    MQS_CERTS=$CERTS MQS_CAFILE=$CERTS/ca.crt
-    MQS_USER=mqs-user
-    MQS_PASS=$(mqs_random_secret)
+    mqs_certs_and_account
     rm -rf "${DIR:?}/data" "${DIR:?}/home"
     mkdir -p "$DIR/data/mnesia" "$DIR/data/log" "$DIR/home"
     (umask 077 && mqs_random_secret >"$DIR/home/.erlang.cookie")
