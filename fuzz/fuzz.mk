@@ -103,12 +103,12 @@ fuzz-coverage: $(addprefix $(FUZZ_DIR)/cov/,$(FUZZ_COV_TARGETS)) fuzz-corpus
 	$(LLVM_COV) report -instr-profile=$(FUZZ_DIR)/coverage/all.profdata \
 	  $(firstword $(addprefix $(FUZZ_DIR)/cov/,$(FUZZ_COV_TARGETS))) \
 	  $(addprefix -object=,$(wordlist 2,99,$(addprefix $(FUZZ_DIR)/cov/,$(FUZZ_COV_TARGETS)))) \
-	  $(CODEC_SRC) | tee $(FUZZ_DIR)/coverage/report.txt
+	  $(CODEC_SRC) 2>$(FUZZ_DIR)/coverage/llvm-cov.log | tee $(FUZZ_DIR)/coverage/report.txt
 	@$(LLVM_COV) show -format=html -output-dir=$(FUZZ_DIR)/coverage/html \
 	  -instr-profile=$(FUZZ_DIR)/coverage/all.profdata \
 	  $(firstword $(addprefix $(FUZZ_DIR)/cov/,$(FUZZ_COV_TARGETS))) \
 	  $(addprefix -object=,$(wordlist 2,99,$(addprefix $(FUZZ_DIR)/cov/,$(FUZZ_COV_TARGETS)))) \
-	  $(CODEC_SRC)
+	  $(CODEC_SRC) 2>>$(FUZZ_DIR)/coverage/llvm-cov.log
 	@echo "fuzz-coverage: line-by-line view in $(FUZZ_DIR)/coverage/html/index.html"
 
 # The regression run of `make check`: every harness under gcc + ASan/UBSan over

@@ -55,10 +55,28 @@ static void mqs_fz_check_format(const mqs_packet *p)
     free(txt);
 }
 
+/* The status table lookups are total and agree with each other. */
+static void mqs_fz_check_status_table(void)
+{
+    size_t n = mqs_status_count();
+    for (size_t i = 0; i < n; i++) {
+        int st = mqs_status_at(i);
+        MQS_FZ_ASSERT(st >= 0 && mqs_status_from_name(mqs_status_name(st)) == st);
+        MQS_FZ_ASSERT(mqs_status_from_name(mqs_status_name(st) + 4) == st); /* no "MQS_" */
+        MQS_FZ_ASSERT(mqs_status_is_malformed(st) == (st >= 100 && st <= 899));
+        MQS_FZ_ASSERT(!mqs_status_is_malformed(st) || mqs_status_rule(st) != NULL);
+    }
+    MQS_FZ_ASSERT(mqs_status_at(n) == -1 && mqs_status_from_name("NO_SUCH") == -1);
+    MQS_FZ_ASSERT(strcmp(mqs_status_str(-7), "unknown status") == 0);
+    MQS_FZ_ASSERT(mqs_status_rule(-7) == NULL && !mqs_status_is_malformed(555));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
+    if (size == 1)
+        mqs_fz_check_status_table(); /* once per short input: it is slow */
     mqs_fz_config cfg = mqs_fz_config_from(data[0]);
     const uint8_t *buf = data + 1;
     size_t len = size - 1;

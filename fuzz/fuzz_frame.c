@@ -3,7 +3,9 @@
  * written here, strict and lenient; the framer, fed the input in pieces into a
  * small buffer, must hand out frames that are consecutive slices of the input
  * whose headers frame_peek agrees with. Byte 0 of the input is part of the
- * stream; its low bits also pick the piece size. */
+ * stream; its low bits also pick the piece size. The trace formatters
+ * (mqs_format_hex / hexdump) get the first bytes, under the snprintf contract. */
+#include "codec/format.h"
 #include "fuzz/fuzz_common.h"
 
 /* Reference fixed-header decoder: MQTT 3.1.1 section 2.2.3 (at most four
@@ -103,8 +105,26 @@ static void mqs_fz_check_framer(const uint8_t *data, size_t size, unsigned lenie
     }
 }
 
+/* Formats up to 64 input bytes as hex and as a dump: needed length first, then a
+ * full and a truncated write, both NUL-terminated. */
+static void mqs_fz_check_hex(const uint8_t *data, size_t size)
+{
+    size_t n = size < 64 ? size : 64;
+    char out[64 * 80];
+    char sep = size ? (char)(data[0] & 1u ? ' ' : 0) : 0;
+    size_t need = mqs_format_hex(data, n, sep, NULL, 0);
+    MQS_FZ_ASSERT(need < sizeof out && mqs_format_hex(data, n, sep, out, sizeof out) == need);
+    MQS_FZ_ASSERT(strlen(out) == need && need >= 2 * n);
+    need = mqs_format_hexdump(data, n, NULL, 0);
+    MQS_FZ_ASSERT(need < sizeof out && mqs_format_hexdump(data, n, out, sizeof out) == need);
+    MQS_FZ_ASSERT(strlen(out) == need);
+    MQS_FZ_ASSERT(mqs_format_hexdump(data, n, out, need / 2 + 1) == need);
+    MQS_FZ_ASSERT(strlen(out) == need / 2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    mqs_fz_check_hex(data, size);
     mqs_fz_check_peek(data, size, 0);
     mqs_fz_check_peek(data, size, MQS_LENIENT_NON_MINIMAL_RL);
     size_t step = size ? (size_t)(data[0] & 7u) + 1 : 1;
