@@ -11,9 +11,10 @@ top of fuzz/fuzz_<target>.c):
   decode        config byte + one frame   (config: bit0 3.1, bits1-2 direction,
   roundtrip     config byte + one frame    bit3 lenient, bits4-7 item capacity)
   stream        cut byte, cut byte, config byte, stream
+  encode        packet fields, see mqs_fz_build in fuzz/fuzz_encode.c
   topic         filter length byte, filter, topic name
   utf8          the string
-  scenario      a scenario file
+  scenario      allocation budget byte, a scenario file
   broker_reply  what a broker sends: server-to-client packets
 Python 3 standard library only.
 """
@@ -27,7 +28,8 @@ import shutil
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGETS = ("frame", "decode", "roundtrip", "stream", "topic", "utf8", "scenario", "broker_reply")
+TARGETS = ("frame", "decode", "roundtrip", "stream", "encode", "topic", "utf8", "scenario",
+           "broker_reply")
 
 TO_SERVER_ONLY = {1, 8, 10, 12, 14}   # CONNECT SUBSCRIBE UNSUBSCRIBE PINGREQ DISCONNECT
 TO_CLIENT_ONLY = {2, 9, 11, 13}       # CONNACK SUBACK UNSUBACK PINGRESP
@@ -238,6 +240,21 @@ UTF8_EDGES = ["00", "01", "7f", "c280", "c29f", "c2a9", "e282ac", "f09f9880", "c
               "e282", "f09f98", "61ed9fbf62", "eea080", "c1bf", "e0a080", "f0908080"]
 
 
+def encode_seeds(seeds):
+    """One plausible field layout per packet type and version for fuzz_encode."""
+    tails = {
+        1: b"\xc6\x00\x3c\x03cid\x03w/t\x03bye\x04user\x04pass",  # CONNECT flags..strings
+        2: b"\x01\x00",                                                    # CONNACK
+        3: b"\x03a/bhello",                                                 # PUBLISH topic, payload
+        8: b"\x02\x03a/+\x01\x01#\x02",                                   # SUBSCRIBE 2 filters
+        9: b"\x02\x00\x00\x00\x80",                                       # SUBACK 2 codes
+        10: b"\x01\x03a/b\x00",                                            # UNSUBSCRIBE
+    }
+    for t in range(1, 15):
+        for v31 in (0, 0x10):
+            seeds.add("encode", bytes([t | v31, 1, 0, 7]) + tails.get(t, b""))
+
+
 def builtin_strings(seeds):
     for f, n in TOPIC_PAIRS:
         seeds.topic_pair(f.encode(), n.encode())
@@ -285,7 +302,9 @@ def load_scenarios(seeds):
     for path in sorted(glob.glob(os.path.join(sdir, "**", "*.json"), recursive=True)):
         with open(path, "rb") as f:
             raw = f.read()
-        seeds.add("scenario", raw)
+        seeds.add("scenario", b"\x00" + raw)          # byte 0: no allocation failures
+        for budget in (3, 20, 60):                       # and a few out-of-memory points
+            seeds.add("scenario", bytes([0x80 | budget]) + raw)
         try:
             doc = json.loads(raw)
         except ValueError:
@@ -328,6 +347,7 @@ def main():
     load_vectors(seeds)
     load_scenarios(seeds)
     builtin_strings(seeds)
+    encode_seeds(seeds)
     seeds.cross_topics()
     seeds.write(a.out)
     return 0
