@@ -71,6 +71,20 @@ __attribute__((unused)) static mqs_fz_config mqs_fz_config_from(uint8_t b)
     return c;
 }
 
+/** Length of the first frame of buf when its fixed header is complete and the
+ *  frame ends before len (bytes follow it); len otherwise. *hdr gets the fixed
+ *  header size (0 when unknown). */
+__attribute__((unused)) static size_t mqs_fz_first_frame(const uint8_t *buf, size_t len,
+                                                         unsigned lenient, size_t *hdr)
+{
+    uint32_t rl = 0;
+    *hdr = 0;
+    if (mqs_frame_peek(buf, len, lenient, NULL, NULL, &rl, hdr, NULL) == MQS_OK &&
+        len - *hdr > rl)
+        return *hdr + rl;
+    return len;
+}
+
 /** True when a decoded view lies inside [buf, buf+len) (an empty view may
  *  also be NULL or point just past the end). */
 __attribute__((unused)) static bool mqs_fz_view_inside(mqs_str s, const uint8_t *buf, size_t len)

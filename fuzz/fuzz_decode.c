@@ -81,13 +81,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *buf = data + 1;
     size_t len = size - 1;
     /* Bytes past the frame are a caller error; then decode the frame alone. */
-    uint32_t rl = 0;
-    size_t hdr = 0;
-    if (mqs_frame_peek(buf, len, cfg.opts.lenient, NULL, NULL, &rl, &hdr, NULL) == MQS_OK &&
-        len - hdr > rl) {
+    size_t hdr = 0, flen = mqs_fz_first_frame(buf, len, cfg.opts.lenient, &hdr);
+    if (flen < len) {
         mqs_packet whole = {0};
         MQS_FZ_ASSERT(mqs_decode(buf, len, &cfg.opts, &whole, NULL) == MQS_E_BAD_PARAM);
-        len = hdr + rl;
+        len = flen;
     }
     mqs_item items[15], more[64], other[64];
     mqs_packet pkt = {.items = items, .n_items = cfg.item_cap};

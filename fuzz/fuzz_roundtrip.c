@@ -41,11 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mqs_fz_config cfg = mqs_fz_config_from(data[0]);
     const uint8_t *buf = data + 1;
     size_t len = size - 1;
-    uint32_t rl = 0;
     size_t hdr = 0;
-    if (mqs_frame_peek(buf, len, cfg.opts.lenient, NULL, NULL, &rl, &hdr, NULL) == MQS_OK &&
-        len - hdr > rl)
-        len = hdr + rl; /* only the first frame */
+    len = mqs_fz_first_frame(buf, len, cfg.opts.lenient, &hdr); /* only the first frame */
     mqs_item items[64], again[64], third[64];
     mqs_packet pkt = {.items = items, .n_items = 64};
     if (mqs_decode(buf, len, &cfg.opts, &pkt, NULL) != MQS_OK)

@@ -6,12 +6,18 @@
 #include "codec/utf8.h"
 #include "fuzz/fuzz_common.h"
 
-static int mqs_fz_ref_name(const uint8_t *s, size_t n, mqs_version v, size_t *off)
+/* What names and filters check first: not empty [MQTT-4.7.3-1], then UTF-8. */
+static int mqs_fz_ref_string(const uint8_t *s, size_t n, mqs_version v, size_t *off)
 {
     *off = 0;
     if (n == 0)
         return MQS_E_TOPIC_EMPTY;
-    int st = mqs_utf8_check_version(s, n, v, off);
+    return mqs_utf8_check_version(s, n, v, off);
+}
+
+static int mqs_fz_ref_name(const uint8_t *s, size_t n, mqs_version v, size_t *off)
+{
+    int st = mqs_fz_ref_string(s, n, v, off);
     if (st != MQS_OK)
         return st;
     for (size_t i = 0; i < n; i++) {
@@ -24,10 +30,7 @@ static int mqs_fz_ref_name(const uint8_t *s, size_t n, mqs_version v, size_t *of
 
 static int mqs_fz_ref_filter(const uint8_t *s, size_t n, mqs_version v, size_t *off)
 {
-    *off = 0;
-    if (n == 0)
-        return MQS_E_TOPIC_EMPTY;
-    int st = mqs_utf8_check_version(s, n, v, off);
+    int st = mqs_fz_ref_string(s, n, v, off);
     if (st != MQS_OK)
         return st;
     for (size_t i = 0; i < n; i++) {
