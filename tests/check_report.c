@@ -294,6 +294,7 @@ static const struct {
     {"\"format\": \"mqttspec-report/1\"", "\"format\": \"mqttspec-report/2\"", "format: not"},
     {"\"cases\": [", "\"cases\": {", "line 1, column"},
     {"{\"format\"", "[{\"format\"", "top level: expected an object"},
+    {"\"reason\": \"r\"", "\"reason\": \"r\\u0000s\"", "\\u0000 (NUL) in a string"},
 };
 
 static char *replace(const char *s, const char *from, const char *to)
@@ -333,6 +334,11 @@ START_TEST(json_reader_odd_input)
     ck_assert_int_eq(mqs_report_parse_json("{} x", 4, &r, err, sizeof err), -1);
     ck_assert_int_eq(mqs_report_parse_json("{\"a\"\0}", 6, &r, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "NUL byte"));
+    char *text = replace(minimal, "\"reason\": \"r\"", "\"reason\": \"r\\\\u0000s\"");
+    ck_assert_msg(mqs_report_parse_json(text, strlen(text), &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(r.cases[0].reason, "r\\u0000s"); /* an escaped backslash, not a NUL */
+    mqs_report_free(&r);
+    free(text);
     ck_assert_int_eq(mqs_report_load_json("/nonexistent/report.json", &r, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/report.json: No such file"));
     for (long n = 0;; n = next_budget(n)) { /* allocation failures anywhere in the reader */
