@@ -155,6 +155,15 @@ static mqs_conn *open_ok(const mqs_endpoint *ep, mqs_trace_fn trace, void *ud)
     return c;
 }
 
+/* Starts a peer running fn(mode) and connects to it over tr. */
+static mqs_conn *connect_peer(peer *p, peer_fn fn, int mode, mqs_transport tr, mqs_trace_fn trace,
+                              void *ud)
+{
+    peer_start(p, fn, mode);
+    mqs_endpoint ep = {.transport = tr, .host = "127.0.0.1", .port = p->port};
+    return open_ok(&ep, trace, ud);
+}
+
 /* ---- url ---- */
 
 typedef struct url_case {
@@ -250,9 +259,7 @@ END_TEST
 START_TEST(tcp_read_timeout)
 {
     peer p;
-    peer_start(&p, fn_silent, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_silent, 0, MQS_TR_TCP, NULL, NULL);
     uint8_t buf[16];
     size_t got = 99;
     int64_t t0 = mqs_now_ms();
@@ -274,9 +281,7 @@ END_TEST
 START_TEST(tcp_fin_is_closed)
 {
     peer p;
-    peer_start(&p, fn_fin, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_fin, 0, MQS_TR_TCP, NULL, NULL);
     uint8_t buf[16];
     size_t got = 0, total = 0;
     int rc;
@@ -294,9 +299,7 @@ END_TEST
 START_TEST(tcp_rst_is_reset)
 {
     peer p;
-    peer_start(&p, fn_rst, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_rst, 0, MQS_TR_TCP, NULL, NULL);
     peer_join(&p);
     uint8_t buf[16];
     size_t got;
@@ -314,9 +317,7 @@ END_TEST
 START_TEST(tcp_write_deadline)
 {
     peer p;
-    peer_start(&p, fn_noread, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_noread, 0, MQS_TR_TCP, NULL, NULL);
     size_t big = 64u << 20;
     uint8_t *buf = calloc(1, big);
     ck_assert_ptr_nonnull(buf);
@@ -351,10 +352,8 @@ static void trace_fn(void *ud, int dir, const uint8_t *d, size_t n)
 START_TEST(tcp_echo_trace_and_abrupt_close)
 {
     peer p;
-    peer_start(&p, fn_echo, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
     trace_log t = {0};
-    mqs_conn *c = open_ok(&ep, trace_fn, &t);
+    mqs_conn *c = connect_peer(&p, fn_echo, 0, MQS_TR_TCP, trace_fn, &t);
     ck_assert_ptr_nonnull(strstr(mqs_conn_describe(c), "tcp to 127.0.0.1:"));
     static const uint8_t ping[] = {0xc0, 0x00};
     ck_assert_int_eq(mqs_conn_write(c, ping, 2, mqs_now_ms() + 1000), MQS_NET_OK);
@@ -575,9 +574,7 @@ static int read_n(mqs_conn *c, uint8_t *buf, size_t n)
 START_TEST(ws_split_packets_and_close)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_SPLIT_PACKETS);
-    mqs_endpoint ep = ws_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_SPLIT_PACKETS, MQS_TR_WS, NULL, NULL);
     ck_assert_str_eq(mqs_conn_ws_subprotocol(c), "mqtt");
     ck_assert_ptr_nonnull(strstr(mqs_conn_describe(c), "subprotocol mqtt"));
     uint8_t buf[6];
@@ -595,10 +592,8 @@ END_TEST
 START_TEST(ws_echo_fragmented_with_ping)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_ECHO_FRAGMENTED);
-    mqs_endpoint ep = ws_ep(p.port);
     trace_log t = {0};
-    mqs_conn *c = open_ok(&ep, trace_fn, &t);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_ECHO_FRAGMENTED, MQS_TR_WS, trace_fn, &t);
     static const uint8_t msg[] = "\x30\x05\x00\x01tabc";
     ck_assert_int_eq(mqs_conn_write(c, msg, 7, mqs_now_ms() + 1000), MQS_NET_OK);
     uint8_t buf[7];
@@ -619,9 +614,7 @@ END_TEST
 START_TEST(ws_client_frame_split_and_text)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_RECORD);
-    mqs_endpoint ep = ws_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_RECORD, MQS_TR_WS, NULL, NULL);
     mqs_conn_set_ws_frame_max(c, 2);
     ck_assert_int_eq(mqs_conn_write(c, (const uint8_t *)"12345", 5, mqs_now_ms() + 1000),
                      MQS_NET_OK);
@@ -644,9 +637,7 @@ END_TEST
 START_TEST(ws_text_from_server_is_protocol_error)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_TEXT);
-    mqs_endpoint ep = ws_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_TEXT, MQS_TR_WS, NULL, NULL);
     uint8_t buf[4];
     size_t got;
     ck_assert_int_eq(mqs_conn_read(c, buf, sizeof buf, &got, mqs_now_ms() + 1000), MQS_NET_PROTOCOL);
@@ -686,9 +677,7 @@ END_TEST
 START_TEST(ws_no_subprotocol_recorded)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_NO_SUBPROTOCOL);
-    mqs_endpoint ep = ws_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_NO_SUBPROTOCOL, MQS_TR_WS, NULL, NULL);
     ck_assert_str_eq(mqs_conn_ws_subprotocol(c), "");
     mqs_conn_close(c, false);
     peer_join(&p);
@@ -698,9 +687,7 @@ END_TEST
 START_TEST(ws_read_timeout)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_RECORD);
-    mqs_endpoint ep = ws_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_RECORD, MQS_TR_WS, NULL, NULL);
     uint8_t buf[4];
     size_t got;
     int64_t t0 = mqs_now_ms();
@@ -716,9 +703,7 @@ END_TEST
 START_TEST(text_on_tcp_is_error)
 {
     peer p;
-    peer_start(&p, fn_silent, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_silent, 0, MQS_TR_TCP, NULL, NULL);
     ck_assert_int_eq(mqs_conn_ws_send_text(c, (const uint8_t *)"x", 1, mqs_now_ms() + 100),
                      MQS_NET_ERROR);
     ck_assert_str_eq(mqs_conn_ws_subprotocol(c), "");
