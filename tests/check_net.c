@@ -316,6 +316,7 @@ START_TEST(tcp_rst_is_reset)
     size_t got;
     ck_assert_int_eq(mqs_conn_read(c, buf, sizeof buf, &got, mqs_now_ms() + 1000), MQS_NET_RESET);
     ck_assert_ptr_nonnull(strstr(mqs_conn_error(c), "reset"));
+    ck_assert_int_eq(mqs_conn_read(c, buf, sizeof buf, &got, mqs_now_ms() + 1000), MQS_NET_RESET);
     /* Writing to the reset connection must not raise SIGPIPE. */
     int rc = MQS_NET_OK;
     for (int i = 0; i < 5 && rc == MQS_NET_OK; i++)
