@@ -49,6 +49,13 @@ $(GEN_SRC): scripts/embed-scenarios.sh $(SCENARIOS)
 	@mkdir -p $(dir $@)
 	sh scripts/embed-scenarios.sh conformance/scenarios > $@.tmp && mv $@.tmp $@
 
+# Statement catalogue compiled in (conformance/catalogue.h), from the TSV files.
+CATALOGUE_TSV := conformance/statements-311.tsv conformance/uncovered.tsv
+GEN_SRC += $(BUILD)/gen/catalogue_table.c
+$(BUILD)/gen/catalogue_table.c: scripts/embed-catalogue.sh $(CATALOGUE_TSV)
+	@mkdir -p $(dir $@)
+	sh scripts/embed-catalogue.sh $(CATALOGUE_TSV) > $@.tmp && mv $@.tmp $@
+
 $(CODEC_LIB): $(call obj,$(CODEC_SRC))
 	@rm -f $@
 	ar rcs $@ $^

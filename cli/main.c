@@ -14,13 +14,14 @@ static const mqs_command commands[] = {
 #define MQS_CMD(name, summary) {#name, summary, mqs_cmd_##name},
 #include "cli/commands.def"
 #undef MQS_CMD
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: mqttspec COMMAND [options]   (mqttspec COMMAND --help for details)\n\n"
                  "MQTT 3.1/3.1.1 broker conformance suite and packet codec.\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    for (size_t i = 0; commands[i].name; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
 
@@ -38,7 +39,7 @@ int main(int argc, char **argv)
         printf("mqttspec %s\n", MQS_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    for (size_t i = 0; commands[i].name; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "mqttspec: unknown command '%s'\n", argv[1]);

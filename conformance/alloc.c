@@ -90,10 +90,9 @@ void *mqs_calloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
-    size_t n = count * size;
-    void *p = mqs_malloc(n);
+    void *p = mqs_malloc(count * size);
     if (p)
-        memset(p, 0, n ? n : 1);
+        memset(p, 0, count * size != 0 ? count * size : 1);
     return p;
 }
 

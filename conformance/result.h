@@ -29,6 +29,9 @@ typedef enum mqs_verdict {
 /** "PASS", "FAIL", ...; "UNKNOWN" outside the enum. */
 const char *mqs_verdict_name(int v);
 
+/** The inverse of mqs_verdict_name: @return the verdict, or -1 for any other string (or NULL). */
+int mqs_verdict_from_name(const char *name);
+
 /** One entry of a packet trace: bytes that crossed one client's connection,
  *  or an event (connect, close, timeout, note) with bytes == NULL. */
 typedef struct mqs_trace_entry {
@@ -76,7 +79,12 @@ typedef struct mqs_report {
     size_t counts[MQS_VERDICT_COUNT];
 } mqs_report;
 
+/** Frees everything r owns (not r itself, which the caller owns) and zeroes it;
+ *  NULL is allowed. Fields left NULL/0 are fine, so a half-built report can be freed. */
 void mqs_report_free(mqs_report *r);
+
+/** Frees everything one case owns (not c itself) and zeroes it; NULL is allowed. */
+void mqs_case_result_free(mqs_case_result *c);
 
 #ifdef __cplusplus
 }
