@@ -273,7 +273,7 @@ static int match_codes(const mqs_sc_packet *spec, const mqs_packet *p, const mqs
         return why_set(why, whylen, "%zu return codes, expected %zu", p->n_items,
                        spec->n_return_codes);
     for (size_t i = 0; i < p->n_items; i++) {
-        char key[32];
+        char key[48];
         snprintf(key, sizeof key, "return code %zu", i + 1);
         int rc = match_num(key, &spec->return_codes[i], p->items[i].qos, v, why, whylen);
         if (rc != 1)
