@@ -1274,8 +1274,8 @@ void mqs_make_token(char out[9])
         fclose(f);
     uint64_t mix = (uint64_t)mqs_now_ms() * 1000003u ^ (uint64_t)time(NULL) ^ (uint64_t)clock();
     for (size_t i = 0; i < 8; i++) {
-        uint8_t b = i < got ? rnd[i] : (uint8_t)(mix >> (i * 8));
-        out[i] = digits[b % 36];
+        unsigned b = i < got ? rnd[i] : (unsigned)((mix >> (i * 8)) & 0xffu);
+        out[i] = digits[b % 36u];
     }
     out[8] = '\0';
 }

@@ -233,6 +233,10 @@ static int want_num(ld *l, const cJSON *j, int64_t min, int64_t max, mqs_sc_num 
     out->min = min;
     out->max = max;
     if (cJSON_IsString(j)) {
+        if (!j->valuestring || !strstr(j->valuestring, "${"))
+            return ld_fail(l, "expected an integer %lld..%lld (or a string with ${var:NAME}), "
+                              "got a plain string",
+                           (long long)min, (long long)max);
         out->kind = MQS_SC_TEMPLATE;
         return want_template(l, j, &out->tmpl);
     }
