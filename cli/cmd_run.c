@@ -7,32 +7,22 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/endpoint.h"
 #include "conformance/alloc.h"
 #include "conformance/report.h"
 #include "conformance/runner.h"
 #include "conformance/scenario.h"
 #include "net/net.h"
 
-/* The report writers come from another module; until it is linked, runs print the
- * summary only. */
-int mqs_report_write_dir(const mqs_report *r, const char *dir, unsigned formats, char *err,
-                         size_t errlen) __attribute__((weak));
-int mqs_report_parse_formats(const char *list, unsigned *out, char *err, size_t errlen)
-    __attribute__((weak));
-
 #define MQS_MAX_LIST 64
 
 typedef struct run_args {
-    const char *host;
-    long port;
-    const char *urls[MQS_MAX_LIST];
-    size_t n_urls;
+    mqs_cli_endpoint ep; /* --url / --host / --port / TLS / credentials */
     const char *protocol;
     long jobs;
     double factor;
     const char *filters[MQS_MAX_LIST];
     size_t n_filters;
-    const char *username, *password;
     bool no_anonymous;
     const char *report_dir;
     const char *format;
@@ -46,31 +36,26 @@ typedef struct run_args {
 
 static void usage(FILE *out)
 {
+    fprintf(out, "usage: mqttspec run [options]\n\n"
+                 "Runs the conformance suite against a broker and writes reports.\n\n"
+                 "target (every CONNECT uses --username/--password when given):\n%s"
+                 "  --no-anonymous          the broker refuses clients without credentials\n",
+            mqs_cli_endpoint_help);
     fprintf(out,
-            "usage: mqttspec run [options]\n\n"
-            "Runs the conformance suite against a broker and writes reports.\n\n"
-            "target:\n"
-            "  --host H              broker host (default 127.0.0.1)\n"
-            "  --port P              broker port (default 1883)\n"
-            "  --url URL             mqtt://, mqtts://, ws://, wss:// instead of host/port;\n"
-            "                        repeat to run over several transports\n"
-            "  --username U          credentials used by every CONNECT (and auth scenarios)\n"
-            "  --password P\n"
-            "  --no-anonymous        the broker refuses clients without credentials\n"
             "selection:\n"
-            "  --protocol V          3.1, 3.1.1 or all (default all)\n"
-            "  --filter PATTERN      id glob (connect.*), area (qos) or statement id\n"
-            "                        (MQTT-3.1.2-3, MQTT-3.3.*); repeatable, any matches\n"
-            "  --scenario FILE       also run this scenario file (repeatable)\n"
-            "  --scenario-dir DIR    also run every *.json below DIR (repeatable)\n"
-            "  --no-builtin          run only --scenario / --scenario-dir files\n"
+            "  --protocol V            3.1, 3.1.1 or all (default all)\n"
+            "  --filter PATTERN        id glob (connect.*), area (qos) or statement id\n"
+            "                          (MQTT-3.1.2-3, MQTT-3.3.*); repeatable, any matches\n"
+            "  --scenario FILE         also run this scenario file (repeatable)\n"
+            "  --scenario-dir DIR      also run every *.json below DIR (repeatable)\n"
+            "  --no-builtin            run only --scenario / --scenario-dir files\n"
             "execution:\n"
-            "  --jobs N              cases run in parallel (default 8)\n"
-            "  --timeout FACTOR      scale every timeout and wait (default 1.0)\n"
+            "  --jobs N                cases run in parallel (default 8)\n"
+            "  --timeout FACTOR        scale every timeout and wait (default 1.0)\n"
             "output:\n"
-            "  --report-dir DIR      where reports go (default reports/latest)\n"
-            "  --format LIST         json,junit,md,html or all (default all)\n"
-            "  --quiet               print only the summary\n\n"
+            "  --report-dir DIR        where reports go (default reports/latest)\n"
+            "  --format LIST           json,junit,md,html or all (default all)\n"
+            "  --quiet                 print only the summary\n\n"
             "exit codes: 0 no FAIL and no ERROR, 1 some FAIL or ERROR, 2 bad usage or\n"
             "scenario file, 3 broker unreachable\n");
 }
@@ -102,29 +87,31 @@ static int parse_long(const char *s, long min, long max, long *out)
 }
 
 enum {
-    O_HOST = 256, O_PORT, O_URL, O_PROTOCOL, O_JOBS, O_FILTER, O_TIMEOUT, O_USER, O_PASS,
-    O_NOANON, O_REPORTDIR, O_FORMAT, O_SCENARIO, O_SCENDIR, O_NOBUILTIN, O_QUIET, O_HELP
+    O_PROTOCOL = 256, O_JOBS, O_FILTER, O_TIMEOUT, O_NOANON, O_REPORTDIR, O_FORMAT, O_SCENARIO,
+    O_SCENDIR, O_NOBUILTIN, O_QUIET, O_HELP
 };
 
 static const struct option longopts[] = {
-    {"host", required_argument, 0, O_HOST},         {"port", required_argument, 0, O_PORT},
-    {"url", required_argument, 0, O_URL},           {"protocol", required_argument, 0, O_PROTOCOL},
-    {"jobs", required_argument, 0, O_JOBS},         {"filter", required_argument, 0, O_FILTER},
-    {"timeout", required_argument, 0, O_TIMEOUT},   {"username", required_argument, 0, O_USER},
-    {"password", required_argument, 0, O_PASS},     {"no-anonymous", no_argument, 0, O_NOANON},
-    {"report-dir", required_argument, 0, O_REPORTDIR}, {"format", required_argument, 0, O_FORMAT},
-    {"scenario", required_argument, 0, O_SCENARIO}, {"scenario-dir", required_argument, 0, O_SCENDIR},
-    {"no-builtin", no_argument, 0, O_NOBUILTIN},    {"quiet", no_argument, 0, O_QUIET},
-    {"help", no_argument, 0, O_HELP},               {0, 0, 0, 0},
+    MQS_CLI_ENDPOINT_LONGOPTS,
+    {"protocol", required_argument, 0, O_PROTOCOL},
+    {"jobs", required_argument, 0, O_JOBS},
+    {"filter", required_argument, 0, O_FILTER},
+    {"timeout", required_argument, 0, O_TIMEOUT},
+    {"no-anonymous", no_argument, 0, O_NOANON},
+    {"report-dir", required_argument, 0, O_REPORTDIR},
+    {"format", required_argument, 0, O_FORMAT},
+    {"scenario", required_argument, 0, O_SCENARIO},
+    {"scenario-dir", required_argument, 0, O_SCENDIR},
+    {"no-builtin", no_argument, 0, O_NOBUILTIN},
+    {"quiet", no_argument, 0, O_QUIET},
+    {"help", no_argument, 0, O_HELP},
+    {0, 0, 0, 0},
 };
 
 /* One option. @return 0, MQS_EXIT_USAGE, or -1 for --help. */
 static int take_option(run_args *a, int opt, const char *v)
 {
     switch (opt) {
-    case O_HOST: a->host = v; return 0;
-    case O_PORT: return parse_long(v, 1, 65535, &a->port) < 0 ? bad("bad --port '%s'", v) : 0;
-    case O_URL: return push(a->urls, &a->n_urls, v, "--url");
     case O_PROTOCOL:
         if (strcmp(v, "3.1") && strcmp(v, "3.1.1") && strcmp(v, "all"))
             return bad("--protocol is 3.1, 3.1.1 or all, not '%s'", v);
@@ -139,8 +126,6 @@ static int take_option(run_args *a, int opt, const char *v)
                    ? bad("--timeout is a factor 0.1..100, not '%s'", v)
                    : 0;
     }
-    case O_USER: a->username = v; return 0;
-    case O_PASS: a->password = v; return 0;
     case O_NOANON: a->no_anonymous = true; return 0;
     case O_REPORTDIR: a->report_dir = v; return 0;
     case O_FORMAT: a->format = v; return 0;
@@ -155,22 +140,29 @@ static int take_option(run_args *a, int opt, const char *v)
 
 static int parse_args(int argc, char **argv, run_args *a)
 {
-    *a = (run_args){.host = "127.0.0.1", .port = 1883, .protocol = "all", .jobs = 8,
-                    .factor = 1.0, .report_dir = "reports/latest", .format = "all"};
+    *a = (run_args){.protocol = "all", .jobs = 8, .factor = 1.0,
+                    .report_dir = "reports/latest", .format = "all"};
+    mqs_cli_endpoint_init(&a->ep);
     optind = 1;
     opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    int opt, index = 0;
+    char err[300];
+    while ((opt = getopt_long(argc, argv, "", longopts, &index)) != -1) {
         if (opt == '?')
             return bad("unknown or incomplete option '%s'", argv[optind - 1]);
+        if (opt == 0) { /* an endpoint option */
+            if (mqs_cli_endpoint_set(&a->ep, longopts[index].name, optarg, err, sizeof err) < 0)
+                return bad("%s", err);
+            continue;
+        }
         int rc = take_option(a, opt, optarg);
         if (rc)
             return rc;
     }
     if (optind < argc)
         return bad("unexpected argument '%s'", argv[optind]);
-    if (a->password && !a->username)
-        return bad("%s", "--password needs --username");
+    if (mqs_cli_endpoint_finish(&a->ep, err, sizeof err) < 0)
+        return bad("%s", err);
     if (a->no_builtin && !a->n_files && !a->n_dirs)
         return bad("%s", "--no-builtin needs --scenario or --scenario-dir");
     return 0;
@@ -221,15 +213,22 @@ static int add_option(mqs_report *rep, const char *key, const char *value)
 
 static int fill_options(const run_args *a, mqs_report *rep)
 {
+    const mqs_cli_endpoint *e = &a->ep;
     char num[64];
     int rc = 0;
-    if (!a->n_urls) {
-        rc |= add_option(rep, "host", a->host);
-        snprintf(num, sizeof num, "%ld", a->port);
-        rc |= add_option(rep, "port", num);
-    }
-    for (size_t i = 0; i < a->n_urls; i++)
-        rc |= add_option(rep, "url", a->urls[i]);
+    if (e->url)
+        rc |= add_option(rep, "url", e->url);
+    else
+        rc |= add_option(rep, "host", e->ep.host);
+    snprintf(num, sizeof num, "%u", e->ep.port);
+    rc |= add_option(rep, "port", num);
+    rc |= add_option(rep, "transport", mqs_transport_name(e->ep.transport));
+    if (e->ep.tls.cafile)
+        rc |= add_option(rep, "cafile", e->ep.tls.cafile);
+    if (e->ep.tls.certfile)
+        rc |= add_option(rep, "cert", e->ep.tls.certfile);
+    if (e->ep.tls.insecure)
+        rc |= add_option(rep, "insecure", "true");
     rc |= add_option(rep, "protocol", a->protocol);
     snprintf(num, sizeof num, "%ld", a->jobs);
     rc |= add_option(rep, "jobs", num);
@@ -237,9 +236,9 @@ static int fill_options(const run_args *a, mqs_report *rep)
     rc |= add_option(rep, "timeout", num);
     for (size_t i = 0; i < a->n_filters; i++)
         rc |= add_option(rep, "filter", a->filters[i]);
-    if (a->username)
-        rc |= add_option(rep, "username", a->username);
-    if (a->password)
+    if (e->username)
+        rc |= add_option(rep, "username", e->username);
+    if (e->password)
         rc |= add_option(rep, "password", "***");
     if (a->no_anonymous)
         rc |= add_option(rep, "no-anonymous", "true");
@@ -254,26 +253,6 @@ static int fill_options(const run_args *a, mqs_report *rep)
 }
 
 /* ---- main ---- */
-
-static int endpoints(const run_args *a, mqs_endpoint *eps, char storage[][512], size_t *n)
-{
-    char err[256];
-    *n = 0;
-    if (!a->n_urls) {
-        eps[0] = (mqs_endpoint){.transport = MQS_TR_TCP, .host = a->host, .port = (uint16_t)a->port};
-        *n = 1;
-        return 0;
-    }
-    for (size_t i = 0; i < a->n_urls; i++) {
-        memset(&eps[i], 0, sizeof eps[i]);
-        if (mqs_url_parse(a->urls[i], &eps[i], storage[i], 512, err, sizeof err) < 0) {
-            fprintf(stderr, "mqttspec run: --url %s: %s\n", a->urls[i], err);
-            return MQS_EXIT_USAGE;
-        }
-        (*n)++;
-    }
-    return 0;
-}
 
 static void summary(const mqs_report *rep, const char *dir, bool wrote)
 {
@@ -292,10 +271,6 @@ static int write_reports(const run_args *a, const mqs_report *rep, bool *wrote)
     char err[512];
     unsigned formats = MQS_FMT_ALL;
     *wrote = false;
-    if (!mqs_report_write_dir || !mqs_report_parse_formats) {
-        fprintf(stderr, "mqttspec run: report writers are not built in; no reports written\n");
-        return 0;
-    }
     if (mqs_report_parse_formats(a->format, &formats, err, sizeof err) < 0)
         return bad("--format: %s", err);
     if (mqs_report_write_dir(rep, a->report_dir, formats, err, sizeof err) < 0) {
@@ -308,20 +283,17 @@ static int write_reports(const run_args *a, const mqs_report *rep, bool *wrote)
 
 static int run_suite(const run_args *a, const mqs_scenario_set *set)
 {
-    mqs_endpoint eps[MQS_MAX_LIST];
-    char storage[MQS_MAX_LIST][512];
-    size_t n_eps;
-    int rc = endpoints(a, eps, storage, &n_eps);
-    if (rc)
-        return rc;
+    int rc;
     unsigned protos = !strcmp(a->protocol, "3.1")     ? MQS_PROTO_31
                       : !strcmp(a->protocol, "3.1.1") ? MQS_PROTO_311
                                                       : MQS_PROTO_31 | MQS_PROTO_311;
     progress prog = {isatty(STDOUT_FILENO) == 1, a->quiet};
     mqs_run_opts o = {
-        .endpoints = eps, .n_endpoints = n_eps, .protocols = protos, .jobs = (unsigned)a->jobs,
-        .timeout_factor = a->factor, .username = a->username, .password = a->password,
-        .no_anonymous = a->no_anonymous, .filters = a->filters, .n_filters = a->n_filters,
+        .endpoints = &a->ep.ep, .n_endpoints = 1, .protocols = protos,
+        .jobs = (unsigned)a->jobs, .timeout_factor = a->factor, .username = a->ep.username,
+        .password = a->ep.password, .no_anonymous = a->no_anonymous,
+        .client_cert = a->ep.ep.tls.certfile != NULL, .filters = a->filters,
+        .n_filters = a->n_filters,
         .tool_version = MQS_VERSION, .progress = on_case, .progress_ud = &prog,
     };
     if (mqs_run_count(set, &o) == 0) {
