@@ -255,7 +255,7 @@ static void md_runs(const mx *m, FILE *out)
 
 static void md_totals(const mx *m, FILE *out)
 {
-    fputs("## Totals\n\n| Broker | FAIL | ERROR | WARN | INFO | SKIP | PASS | Cases |\n"
+    fputs("## Totals\n\n| Broker | ERROR | FAIL | WARN | SKIP | INFO | PASS | Cases |\n"
           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
           out);
     for (size_t k = 0; k < m->n_cols; k++) {
