@@ -540,10 +540,15 @@ static void describe_sent(ctx *c, const uint8_t *bytes, size_t len, mqs_buf *out
     }
 }
 
+/* A step's timeout, scaled (the number reasons show). */
+static int64_t step_timeout(const ctx *c, const mqs_sc_step *s)
+{
+    return scaled(c, s && s->timeout_ms >= 0 ? s->timeout_ms : MQS_SC_DEFAULT_STEP_MS);
+}
+
 static int64_t step_deadline(ctx *c, const mqs_sc_step *s)
 {
-    int64_t ms = s && s->timeout_ms >= 0 ? s->timeout_ms : MQS_SC_DEFAULT_STEP_MS;
-    int64_t d = mqs_now_ms() + scaled(c, ms);
+    int64_t d = mqs_now_ms() + step_timeout(c, s);
     return d < c->deadline ? d : c->deadline;
 }
 
@@ -682,8 +687,7 @@ static int do_saves(ctx *c, const mqs_sc_expect *e, const mqs_packet *p)
 }
 
 /* Common failure for an expectation that saw the connection close or time out. */
-static int wait_failed(ctx *c, const mqs_sc_step *s, const client *cl, int ev, int64_t waited_ms,
-                       const char *want)
+static int wait_failed(ctx *c, const mqs_sc_step *s, const client *cl, int ev, const char *want)
 {
     if (ev == EV_STOP)
         return -1;
@@ -692,20 +696,24 @@ static int wait_failed(ctx *c, const mqs_sc_step *s, const client *cl, int ev, i
                          cl->name, want);
     if (past_case_deadline(c))
         return -1;
+    if (cl->rx.len)
+        return step_fail(c, s, "no whole packet within %lld ms on client %s (expected %s; got "
+                               "%zu bytes of an incomplete packet)",
+                         (long long)step_timeout(c, s), cl->name, want, cl->rx.len);
     return step_fail(c, s, "no packet within %lld ms on client %s (expected %s)",
-                     (long long)waited_ms, cl->name, want);
+                     (long long)step_timeout(c, s), cl->name, want);
 }
 
 static int expect_packet(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_expect *e)
 {
     mqs_buf want = {0}, got = {0};
     const char *w = spec_text(c, &e->pkts[0], &want);
-    int64_t start = mqs_now_ms(), deadline = step_deadline(c, s);
+    int64_t deadline = step_deadline(c, s);
     rxpkt *r = NULL;
     int ev = next_event(c, cl, deadline, &r);
     int rc = 0;
     if (ev != EV_PACKET) {
-        rc = wait_failed(c, s, cl, ev, mqs_now_ms() - start, w);
+        rc = wait_failed(c, s, cl, ev, w);
     } else {
         char why[300];
         int m = mqs_spec_match(&e->pkts[0], &r->pkt, &c->vars, why, sizeof why);
@@ -756,12 +764,12 @@ static int expect_any_order(ctx *c, const mqs_sc_step *s, client *cl, const mqs_
         owner[j] = SIZE_MAX;
     }
     mqs_buf_terminate(&want);
-    int64_t start = mqs_now_ms(), deadline = step_deadline(c, s);
+    int64_t deadline = step_deadline(c, s);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rxpkt *r = NULL;
         int ev = next_event(c, cl, deadline, &r);
         if (ev != EV_PACKET) {
-            rc = wait_failed(c, s, cl, ev, mqs_now_ms() - start, (const char *)want.p);
+            rc = wait_failed(c, s, cl, ev, (const char *)want.p);
             break;
         }
         bool any = false;
@@ -795,7 +803,7 @@ static int expect_any_order(ctx *c, const mqs_sc_step *s, client *cl, const mqs_
 
 static int expect_closed(ctx *c, const mqs_sc_step *s, client *cl, uint16_t allow)
 {
-    int64_t start = mqs_now_ms(), deadline = step_deadline(c, s);
+    int64_t deadline = step_deadline(c, s);
     mqs_buf got = {0};
     int rc = 0;
     for (;;) {
@@ -811,7 +819,7 @@ static int expect_closed(ctx *c, const mqs_sc_step *s, client *cl, uint16_t allo
             if (!past_case_deadline(c))
                 rc = step_fail(c, s, "the broker did not close the connection of client %s "
                                      "within %lld ms",
-                               cl->name, (long long)(mqs_now_ms() - start));
+                               cl->name, (long long)step_timeout(c, s));
             else
                 rc = -1;
             break;
@@ -844,9 +852,8 @@ static int expect_none(ctx *c, const mqs_sc_step *s, client *cl, int64_t ms)
         return step_fail(c, s, "connection %s while client %s expected silence for %lld ms",
                          cl->closed_how, cl->name, (long long)scaled(c, ms));
     mqs_buf got = {0};
-    int rc = step_fail(c, s, "expected no packet on client %s for %lld ms, got %s after %lld ms",
-                       cl->name, (long long)scaled(c, ms), describe_rx(r, &got),
-                       (long long)(mqs_now_ms() - start));
+    int rc = step_fail(c, s, "expected no packet on client %s for %lld ms, got %s", cl->name,
+                       (long long)scaled(c, ms), describe_rx(r, &got));
     consume(cl);
     mqs_buf_free(&got);
     return rc;
@@ -943,7 +950,7 @@ static int expect_one_of(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_
             if (rc == 0)
                 chose(c, cl, e, none);
         } else if (ev != EV_PACKET) {
-            rc = wait_failed(c, s, cl, ev, mqs_now_ms() - start, w);
+            rc = wait_failed(c, s, cl, ev, w);
         } else {
             bool allowed = closed && (closed->allow & (1u << r->pkt.type));
             int err = 0;
