@@ -89,10 +89,12 @@ check-unit: $(CHECK) $(CHECK_ASAN) $(BIN) $(BIN_ASAN)
 	  bash scripts/run-unit.sh $(CHECK_ASAN)
 	bash tests/cli/run.sh $(BIN)
 	ASAN_OPTIONS=detect_leaks=1 bash tests/cli/run.sh $(BIN_ASAN)
+	ASAN_OPTIONS=detect_leaks=1 bash tests/cli/reports.sh $(BIN) $(BIN_ASAN)
 
 include fuzz/fuzz.mk
 
 check-integration: $(BIN) $(BIN_ASAN)
+	bash tests/integration/net.sh $(BIN) $(BIN_ASAN)
 	bash tests/integration/run.sh $(BIN) $(BIN_ASAN)
 
 demo: 

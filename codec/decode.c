@@ -179,7 +179,7 @@ static int dec_connack(mqs_dec *d)
     st = mqs_chk_connack(a->flags, a->return_code, d->v, &off);
     if (st != MQS_OK)
         return dec_fail(d, st, at + off, off ? "CONNACK.return_code" : "CONNACK.flags");
-    a->session_present = d->v == MQS_V311 && (a->flags & 0x01u);
+    a->session_present = a->flags & 0x01u; /* MQTT 3.1: unused bit, as on the wire */
     return dec_end(d, "CONNACK");
 }
 

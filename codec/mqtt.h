@@ -86,8 +86,8 @@ typedef struct mqs_connect {
 } mqs_connect;
 
 typedef struct mqs_connack {
-    uint8_t flags; /* raw acknowledge flags byte */
-    bool session_present;
+    uint8_t flags;        /* raw acknowledge flags byte */
+    bool session_present; /* bit 0 of flags (MQTT 3.1: an unused bit, not checked) */
     uint8_t return_code;
 } mqs_connack;
 

@@ -124,7 +124,8 @@ static bool body_to_json(cJSON *o, const mqs_packet *p)
     case MQS_CONNECT:
         return connect_to_json(o, &p->connect);
     case MQS_CONNACK:
-        return add_bool(o, "session_present", p->connack.session_present) &&
+        return add_num(o, "ack_flags", p->connack.flags) &&
+               add_bool(o, "session_present", p->connack.session_present) &&
                add_num(o, "return_code", p->connack.return_code);
     case MQS_PUBLISH:
         return add_bool(o, "dup", p->dup) && add_num(o, "qos", p->qos) &&
@@ -319,6 +320,31 @@ static int read_will(mqs_jread *j, const cJSON *w, mqs_connect *c)
     return 0;
 }
 
+static bool has_key(const cJSON *o, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, key) != NULL;
+}
+
+/* "connect_flags" supplies the bits no field describes (the reserved bit, or a
+ * flag whose field is absent); the fields present win for their own bits. */
+static int merge_connect_flags(const cJSON *o, mqs_connect *c, uint8_t given)
+{
+    unsigned mask = 0, fields = (c->clean_session ? 0x02u : 0u) | (c->will_flag ? 0x04u : 0u) |
+                                (unsigned)(c->will_qos & 3u) << 3 | (c->will_retain ? 0x20u : 0u) |
+                                (c->has_password ? 0x40u : 0u) | (c->has_username ? 0x80u : 0u);
+    if (has_key(o, "clean_session"))
+        mask |= 0x02u;
+    else
+        c->clean_session = given & 0x02u;
+    if (c->will_flag)
+        mask |= 0x3cu;
+    if (c->has_username)
+        mask |= 0x80u;
+    if (c->has_password)
+        mask |= 0x40u;
+    return (int)((given & ~mask) | ((fields | (c->clean_session ? 0x02u : 0u)) & mask));
+}
+
 static int read_connect(mqs_jread *j, const cJSON *o, mqs_connect *c)
 {
     long flags = -1;
@@ -335,9 +361,12 @@ static int read_connect(mqs_jread *j, const cJSON *o, mqs_connect *c)
     if (get_int(j, o, "keepalive", 0, 65535, &ka))
         return -1;
     c->keepalive = (uint16_t)ka;
-    j->out->connect_flags = (int)flags;
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "will");
-    return w ? read_will(j, w, c) : 0;
+    if (w && read_will(j, w, c))
+        return -1;
+    if (flags >= 0)
+        j->out->connect_flags = merge_connect_flags(o, c, (uint8_t)flags);
+    return 0;
 }
 
 static int read_entry(mqs_jread *j, int type, const cJSON *e, mqs_item *it)
@@ -383,6 +412,20 @@ static int read_list(mqs_jread *j, const cJSON *o, mqs_packet *p)
     return 0;
 }
 
+/* "ack_flags" is the raw acknowledge flags byte; "session_present" wins for bit 0. */
+static int read_connack(mqs_jread *j, const cJSON *o, mqs_connack *a)
+{
+    if (get_u8(j, o, "ack_flags", 255, &a->flags) ||
+        get_bool(j, o, "session_present", &a->session_present) ||
+        get_u8(j, o, "return_code", 255, &a->return_code))
+        return -1;
+    if (has_key(o, "session_present"))
+        a->flags = (uint8_t)((a->flags & 0xfeu) | (a->session_present ? 1u : 0u));
+    else
+        a->session_present = a->flags & 0x01u;
+    return 0;
+}
+
 static int read_body(mqs_jread *j, const cJSON *o, mqs_packet *p)
 {
     long id = 0;
@@ -393,10 +436,7 @@ static int read_body(mqs_jread *j, const cJSON *o, mqs_packet *p)
     case MQS_CONNECT:
         return read_connect(j, o, &p->connect);
     case MQS_CONNACK:
-        return get_bool(j, o, "session_present", &p->connack.session_present) ||
-                       get_u8(j, o, "return_code", 255, &p->connack.return_code)
-                   ? -1
-                   : 0;
+        return read_connack(j, o, &p->connack);
     case MQS_PUBLISH:
         p->publish.packet_id = p->packet_id;
         return get_bool(j, o, "dup", &p->dup) || get_u8(j, o, "qos", 3, &p->qos) ||
@@ -416,11 +456,32 @@ static int read_body(mqs_jread *j, const cJSON *o, mqs_packet *p)
     }
 }
 
+/* "flags" supplies the fixed header bits that "dup", "qos" and "retain" do not
+ * give; the packet fields are then set from the merged nibble. */
+static int merge_fixed_flags(const cJSON *o, mqs_packet *p, uint8_t given)
+{
+    unsigned mask = 0, fields = (p->dup ? 0x08u : 0u) | (unsigned)(p->qos & 3u) << 1 |
+                                (p->retain ? 0x01u : 0u);
+    if (has_key(o, "dup"))
+        mask |= 0x08u;
+    if (p->type == MQS_PUBLISH && has_key(o, "qos"))
+        mask |= 0x06u;
+    if (p->type == MQS_PUBLISH && has_key(o, "retain"))
+        mask |= 0x01u;
+    unsigned merged = (given & ~mask) | (fields & mask);
+    p->dup = merged & 0x08u;
+    if (p->type == MQS_PUBLISH) {
+        p->qos = (uint8_t)((merged >> 1) & 3u);
+        p->retain = merged & 0x01u;
+    }
+    return (int)merged;
+}
+
 static const char *const mqs_json_keys[] = {
     "type", "flags", "dup", "qos", "retain", "packet_id", "topic", "topic_hex", "payload",
     "payload_hex", "protocol_name", "protocol_name_hex", "protocol_level", "connect_flags",
     "clean_session", "keepalive", "client_id", "client_id_hex", "will", "username",
-    "username_hex", "password", "password_hex", "session_present", "return_code",
+    "username_hex", "password", "password_hex", "ack_flags", "session_present", "return_code",
     "subscriptions", "filters", "return_codes", NULL};
 
 int mqs_packet_from_json(const cJSON *obj, mqs_json_packet *out, char *err, size_t errlen)
@@ -444,7 +505,8 @@ int mqs_packet_from_json(const cJSON *obj, mqs_json_packet *out, char *err, size
     out->pkt.type = (uint8_t)type;
     if (get_int(&j, obj, "flags", 0, 15, &flags) || read_body(&j, obj, &out->pkt))
         return -1;
-    out->flags = (int)flags;
+    if (flags >= 0)
+        out->flags = merge_fixed_flags(obj, &out->pkt, (uint8_t)flags);
     return 0;
 }
 

@@ -5,8 +5,12 @@
  *   type ("PUBLISH"), flags (fixed header bits 3-0), dup, qos, retain, packet_id,
  *   topic, payload, protocol_name, protocol_level, connect_flags, clean_session,
  *   keepalive, client_id, will {topic, payload, qos, retain}, username, password,
- *   session_present, return_code, subscriptions [{filter, qos}], filters [..],
- *   return_codes [..].
+ *   ack_flags (CONNACK byte 1 as on the wire), session_present, return_code,
+ *   subscriptions [{filter, qos}], filters [..], return_codes [..].
+ * On input, the named fields win over "flags", "connect_flags" and "ack_flags" for
+ * the bits they describe; those raw values supply the remaining bits, so that
+ * decode | encode reproduces the bytes exactly (also MQTT 3.1 packets with unused
+ * bits set).
  * A string or binary field that is not printable UTF-8 appears as <name>_hex
  * (lower-case hex) instead; a filter in "filters" then is {"filter_hex": ".."}.
  * Allocation goes through conformance/alloc.h.

@@ -1,5 +1,7 @@
 /* Check tests for codec/status.c: the table is total, unique and consistent. */
 #include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec/status.h"
@@ -61,6 +63,32 @@ START_TEST(test_unknown_values)
 }
 END_TEST
 
+/* Every MQTT-x.y.z-n id in the table is a statement of conformance/statements-311.tsv. */
+START_TEST(test_rules_are_statements)
+{
+    const char *dir = getenv("MQS_STATEMENTS_TSV");
+    FILE *fp = fopen(dir ? dir : "conformance/statements-311.tsv", "r");
+    ck_assert_ptr_nonnull(fp);
+    static char ids[400][40];
+    size_t n = 0;
+    char line[4096];
+    while (fgets(line, sizeof line, fp) && n < 400)
+        if (strncmp(line, "MQTT-", 5) == 0 && sscanf(line, "%39[^\t]", ids[n]) == 1)
+            n++;
+    fclose(fp);
+    ck_assert_uint_gt(n, 100);
+    for (size_t i = 0; i < mqs_status_count(); i++) {
+        const char *rule = mqs_status_rule(mqs_status_at(i));
+        if (rule == NULL || strncmp(rule, "MQTT-", 5) != 0)
+            continue;
+        bool found = false;
+        for (size_t k = 0; k < n && !found; k++)
+            found = strcmp(ids[k], rule) == 0;
+        ck_assert_msg(found, "%s: %s is not a 3.1.1 statement id", mqs_status_name(mqs_status_at(i)), rule);
+    }
+}
+END_TEST
+
 Suite *status_suite(void)
 {
     Suite *s = suite_create("status");
@@ -68,6 +96,7 @@ Suite *status_suite(void)
     tcase_add_test(tc, test_table_unique);
     tcase_add_test(tc, test_rules_by_class);
     tcase_add_test(tc, test_unknown_values);
+    tcase_add_test(tc, test_rules_are_statements);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -87,5 +87,35 @@ echo '{"type":"PUBLISH","topic":"a","bogus":1}' >"$tmp/bad.json"
 expect_rc 2 "encode unknown key" -- "$bin" encode "$tmp/bad.json"
 expect_rc 2 "encode missing file" -- "$bin" encode "$tmp/nope.json"
 
+# ---- every shared vector through the CLI ----
+vec_ok=0 vec_bad=0
+while IFS=$'\t' read -r hex ver dir status rule offset comment; do
+    case $hex in '#'*|'') continue ;; esac
+    out=$("$bin" decode --protocol "$ver" --dir "$dir" "$hex" 2>/dev/null)
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        vec_bad=$((vec_bad + 1)); echo "FAIL: valid vector exits $rc: $comment ($hex)" >&2; continue
+    fi
+    back=$(printf '%s\n' "$out" | "$bin" encode --protocol "$ver" 2>&1)
+    if [ "$back" = "$hex" ]; then
+        vec_ok=$((vec_ok + 1))
+    else
+        vec_bad=$((vec_bad + 1)); echo "FAIL: round trip of $comment: $hex -> $back" >&2
+    fi
+done <tests/vectors/valid.tsv
+while IFS=$'\t' read -r hex ver dir status rule offset comment; do
+    case $hex in '#'*|'') continue ;; esac
+    out=$("$bin" decode --protocol "$ver" --dir "$dir" "$hex" 2>/dev/null)
+    rc=$?
+    want="\"error\":\"malformed\",\"status\":\"$status\",\"rule\":\"$rule\",\"offset\":$offset,"
+    if [ "$rc" -eq 1 ] && [[ $out == *"$want"* ]]; then
+        vec_ok=$((vec_ok + 1))
+    else
+        vec_bad=$((vec_bad + 1)); echo "FAIL: malformed vector $comment: exit $rc, $out" >&2
+    fi
+done <tests/vectors/malformed.tsv
+if [ "$vec_bad" -eq 0 ] && [ "$vec_ok" -gt 200 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+echo "cli: $vec_ok vectors checked through decode/encode, $vec_bad wrong"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
