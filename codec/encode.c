@@ -124,10 +124,7 @@ static int enc_connect(mqs_enc *e, const mqs_packet *p)
 
 static int enc_connack(mqs_enc *e, const mqs_packet *p)
 {
-    /* MQTT 3.1 has no session present flag (its decoder never reports one): the
-     * canonical 3.1 CONNACK writes the unused byte as 0, so decode(encode(p)) == p. */
-    bool sp = p->connack.session_present && (e->v == MQS_V311 || e->raw);
-    uint8_t flags = sp ? 0x01u : 0x00u;
+    uint8_t flags = p->connack.session_present ? 0x01u : 0x00u;
     size_t off = 0;
     if (e->raw)
         flags |= p->connack.flags; /* unchecked: any reserved bits as told */
