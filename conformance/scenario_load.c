@@ -1251,8 +1251,12 @@ static int parse_json(ld *l, const uint8_t *buf, size_t len, cJSON **root)
         size_t line, col;
         const char *at = end && end >= text && end <= text + len ? end : text + len;
         locate(text, at, &line, &col);
-        int rc = ld_fail(l, "invalid JSON at line %zu column %zu%s%.20s%s", line, col,
-                         *at ? " near '" : " (unexpected end of input)", at, *at ? "'" : "");
+        /* The excerpt stops at a control byte: the error stays one printable line. */
+        int n = 0;
+        while (n < 20 && (unsigned char)at[n] >= 0x20 && at[n] != 0x7f)
+            n++;
+        int rc = ld_fail(l, "invalid JSON at line %zu column %zu%s%.*s%s", line, col,
+                         *at ? " near '" : " (unexpected end of input)", n, at, *at ? "'" : "");
         mqs_free(text);
         return rc;
     }
