@@ -41,9 +41,14 @@ static int ld_fail(ld *l, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    if (l->err && l->errlen)
+    if (l->err && l->errlen) {
         snprintf(l->err, l->errlen, "%s: %s: %s", l->name, l->path_len ? l->path : "(top level)",
                  reason);
+        /* Reasons quote the input (keys, excerpts): keep the message one printable line. */
+        for (char *c = l->err; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
+    }
     return -1;
 }
 
@@ -1251,12 +1256,8 @@ static int parse_json(ld *l, const uint8_t *buf, size_t len, cJSON **root)
         size_t line, col;
         const char *at = end && end >= text && end <= text + len ? end : text + len;
         locate(text, at, &line, &col);
-        /* The excerpt stops at a control byte: the error stays one printable line. */
-        int n = 0;
-        while (n < 20 && (unsigned char)at[n] >= 0x20 && at[n] != 0x7f)
-            n++;
-        int rc = ld_fail(l, "invalid JSON at line %zu column %zu%s%.*s%s", line, col,
-                         *at ? " near '" : " (unexpected end of input)", n, at, *at ? "'" : "");
+        int rc = ld_fail(l, "invalid JSON at line %zu column %zu%s%.20s%s", line, col,
+                         *at ? " near '" : " (unexpected end of input)", at, *at ? "'" : "");
         mqs_free(text);
         return rc;
     }
