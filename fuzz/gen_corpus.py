@@ -15,7 +15,7 @@ top of fuzz/fuzz_<target>.c):
   topic         filter length byte, filter, topic name
   utf8          the string
   scenario      allocation budget byte, a scenario file
-  broker_reply  what a broker sends: server-to-client packets
+  broker_reply  scenario/version byte, what a broker sends: server-to-client packets
 Python 3 standard library only.
 """
 import argparse
@@ -34,6 +34,7 @@ TARGETS = ("frame", "decode", "roundtrip", "stream", "encode", "topic", "utf8", 
 TO_SERVER_ONLY = {1, 8, 10, 12, 14}   # CONNECT SUBSCRIBE UNSUBSCRIBE PINGREQ DISCONNECT
 TO_CLIENT_ONLY = {2, 9, 11, 13}       # CONNACK SUBACK UNSUBACK PINGRESP
 MAX_STREAM = 4096                     # the harnesses' default -max_len
+CONNACK_OK = bytes.fromhex("20020000")
 
 
 def config_byte(v31=False, direction=0, lenient=False, cap=15):
@@ -83,7 +84,7 @@ class Seeds:
             self.add("decode", config_byte(ver, 0, cap=1) + pkt)
             self.add("stream", b"\x40\xc0" + config_byte(ver, 0) + pkt)
         if direction != 1:
-            self.add("broker_reply", pkt)
+            self.broker_reply(pkt)
         if stream_group is not None:
             stream_group.append(pkt)
         for kind, text in packet_strings(pkt):
@@ -106,7 +107,14 @@ class Seeds:
         self.add("stream", b"\x55\xaa" + config_byte(v31, 0) + data)
         replies = b"".join(p for p in pkts if p and p[0] >> 4 not in TO_SERVER_ONLY)
         if replies:
-            self.add("broker_reply", replies[:MAX_STREAM])
+            self.broker_reply(replies[:MAX_STREAM])
+
+    def broker_reply(self, data):
+        """What a broker sends, alone and after an accepting CONNACK; byte 0 picks
+        the scenario (spread by content) and the version."""
+        sel = hashlib.sha256(data).digest()[0]
+        self.add("broker_reply", bytes([sel]) + data)
+        self.add("broker_reply", bytes([sel ^ 0x01]) + CONNACK_OK + data)
 
     def string(self, s):
         """A UTF-8 / topic string: utf8 seed, and topic seeds as filter and name."""
@@ -125,6 +133,8 @@ class Seeds:
         for target, items in self.by_target.items():
             d = os.path.join(out, target)
             os.makedirs(d, exist_ok=True)
+            for name in os.listdir(d):  # seeds of an older generation
+                os.remove(os.path.join(d, name))
             for data in items:
                 p = os.path.join(d, hashlib.sha256(data).hexdigest())
                 if not os.path.exists(p):
