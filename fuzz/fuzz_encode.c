@@ -9,6 +9,7 @@
  *    bytes anyway, and mqs_decode of them reports that status, offset and field;
  *  - accepted: mqs_decode accepts the bytes, with the same type, strings and
  *    list, and re-encoding the decoded packet gives the same bytes.
+ * The empty input checks API misuse (MQS_E_BAD_PARAM, no crash).
  * Input layout: see mqs_fz_build (a cursor; missing bytes read as 0). Strings
  * are views into the input, so over-reads are caught. */
 #include "fuzz/fuzz_common.h"
@@ -98,8 +99,51 @@ static bool mqs_fz_field_eq(const char *a, const char *b)
     return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* The empty input: API misuse gives MQS_E_BAD_PARAM, never a crash. */
+static void mqs_fz_check_misuse(void)
+{
+    uint8_t buf[64];
+    size_t n = 0;
+    mqs_packet p;
+    memset(&p, 0, sizeof p);
+    p.type = MQS_PINGREQ;
+    mqs_decode_opts bad_v = {(mqs_version)9, MQS_DIR_ANY, 0};
+    MQS_FZ_ASSERT(mqs_decode(NULL, 2, NULL, &p, NULL) == MQS_E_BAD_PARAM);
+    MQS_FZ_ASSERT(mqs_decode(buf, 0, &bad_v, &p, NULL) == MQS_E_BAD_PARAM);
+    MQS_FZ_ASSERT(mqs_encode(NULL, MQS_V311, buf, sizeof buf, &n, NULL) == MQS_E_BAD_PARAM);
+    MQS_FZ_ASSERT(mqs_encode(&p, (mqs_version)9, buf, sizeof buf, &n, NULL) == MQS_E_BAD_PARAM);
+    MQS_FZ_ASSERT(mqs_encode(&p, MQS_V311, NULL, 4, &n, NULL) == MQS_E_BAD_PARAM);
+    mqs_encode_raw raw = MQS_ENCODE_RAW_INIT;
+    raw.rl_bytes = 6;
+    MQS_FZ_ASSERT(mqs_encode_unchecked(&p, MQS_V311, &raw, buf, sizeof buf, &n) ==
+                  MQS_E_BAD_PARAM);
+    raw.rl_bytes = 1;
+    raw.remaining_length = 200; /* needs 2 length bytes */
+    MQS_FZ_ASSERT(mqs_encode_unchecked(&p, MQS_V311, &raw, buf, sizeof buf, &n) ==
+                  MQS_E_BAD_PARAM);
+    p.type = 16;
+    MQS_FZ_ASSERT(mqs_encode(&p, MQS_V311, buf, sizeof buf, &n, NULL) == MQS_E_BAD_PARAM);
+    p.type = MQS_PUBLISH;
+    p.publish.topic = (mqs_str){buf, 70000}; /* longer than a string can say */
+    MQS_FZ_ASSERT(mqs_encode(&p, MQS_V311, buf, sizeof buf, &n, NULL) == MQS_E_BAD_PARAM);
+    p.publish.topic = (mqs_str){(const uint8_t *)"a", 1};
+    p.publish.payload = (mqs_str){NULL, 3};
+    MQS_FZ_ASSERT(mqs_encode(&p, MQS_V311, buf, sizeof buf, &n, NULL) == MQS_E_BAD_PARAM);
+    memset(&p, 0, sizeof p);
+    p.type = MQS_SUBSCRIBE;
+    p.packet_id = 1;
+    p.n_items = 2; /* and no items array */
+    MQS_FZ_ASSERT(mqs_encode(&p, MQS_V311, buf, sizeof buf, &n, NULL) == MQS_E_BAD_PARAM);
+    memset(&p, 0, sizeof p);
+    p.type = MQS_CONNECT;
+    p.connect.will_qos = 4;
+    MQS_FZ_ASSERT(mqs_encode(&p, MQS_V311, buf, sizeof buf, &n, NULL) == MQS_E_BAD_PARAM);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (size == 0)
+        mqs_fz_check_misuse();
     mqs_fz_cur c = {data, size};
     mqs_item items[15], back_items[16];
     mqs_packet p;

@@ -260,6 +260,7 @@ def encode_seeds(seeds):
         9: b"\x02\x00\x00\x00\x80",                                       # SUBACK 2 codes
         10: b"\x01\x03a/b\x00",                                            # UNSUBSCRIBE
     }
+    seeds.add("encode", b"")  # API misuse checks
     for t in range(1, 15):
         for v31 in (0, 0x10):
             seeds.add("encode", bytes([t | v31, 1, 0, 7]) + tails.get(t, b""))
