@@ -125,8 +125,8 @@ fuzz-coverage: $(addprefix $(FUZZ_DIR)/cov/,$(FUZZ_COV_TARGETS)) fuzz-corpus
 check-fuzz: fuzz-replay-bins fuzz fuzz-corpus
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  dirs=; for d in corpus/$$t $(FUZZ_DIR)/seeds/$$t; do [ -d $$d ] && dirs="$$dirs $$d"; done; \
-	  if [ -z "$$dirs" ]; then echo "check-fuzz: $$t has no corpus" >&2; \
-	    [ $$t = noop ] || exit 1; continue; fi; \
+	  if [ -z "$$dirs" ]; then [ $$t = noop ] && continue; \
+	    echo "check-fuzz: $$t has no corpus" >&2; exit 1; fi; \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(FUZZ_DIR)/replay/$$t $$dirs; \
 	done
