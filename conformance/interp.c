@@ -951,6 +951,11 @@ static int expect_one_of(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_
             rc = mqs_now_ms() < start + scaled(c, none->ms) && past_case_deadline(c) ? -1 : 0;
             if (rc == 0)
                 chose(c, cl, e, none);
+        } else if (ev == EV_TIMEOUT && closing && !past_case_deadline(c)) {
+            rc = step_fail(c, s,
+                           "the broker did not close the connection of client %s within "
+                           "%lld ms (expected %s)",
+                           cl->name, (long long)step_timeout(c, s), w);
         } else if (ev != EV_PACKET) {
             rc = wait_failed(c, s, cl, ev, w);
         } else {
