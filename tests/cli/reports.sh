@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CLI tests of the report commands with the real binary: `mqttspec render` (every report
-# format from a report.json), `mqttspec compare` (the matrix), `mqttspec coverage`.
+# format from a report.json), `mqttspec compare` (the matrix), `mqttspec coverage` (the
+# built-in scenarios against the statement catalogue).
 # Validates junit.xml with xmllint, report.json against docs/report-schema.json, and that
 # the HTML pages reference nothing outside themselves.
 # usage: tests/cli/reports.sh BINARY...   (run from the repository root)
@@ -124,6 +125,39 @@ check_binary() {
     has "$tmp/err" "truncated.json: line 2, column" "compare truncated message"
     expect_rc 0 "compare --help" -- "$bin" compare --help
     has "$tmp/out" "usage: mqttspec compare" "compare --help text"
+    # -- coverage
+    expect_rc 0 "coverage" -- "$bin" coverage
+    if grep -Eq '^  server-observable \(yes \+ partly\): [0-9]+ of 128 covered$' "$tmp/out"; then ok; else bad "coverage totals line"; fi
+    has "$tmp/out" "MQTT-3.1.2-3    yes     connect.reserved-flag" "coverage row of a covered statement"
+    has "$tmp/out" "MQTT-2.3.1-2    no      - (not observable by a client)" "coverage row of a client obligation"
+    expect_rc 0 "coverage --json" -- "$bin" coverage --json
+    if python3 - "$tmp/out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t, st = d["totals"], d["statements"]
+assert len(st) == 141 and (t["yes"]["total"], t["partly"]["total"], t["no"]["total"]) == (84, 44, 13)
+for o in ("yes", "partly", "no"):
+    assert t[o]["covered"] == sum(1 for s in st if s["observable"] == o and s["scenarios"]), o
+assert t["observable"]["covered"] == t["yes"]["covered"] + t["partly"]["covered"]
+assert len(d["uncovered"]) == 128 - t["observable"]["covered"]
+assert all(not s["scenarios"] and s["observable"] != "no" for s in d["uncovered"])
+PY
+    then ok; else bad "coverage --json totals do not add up"; fi
+    mkdir -p "$tmp/sc"
+    cat > "$tmp/sc/typo.json" <<'JSON'
+{"id": "zz.typo", "title": "cites a typo", "area": "zz",
+ "statements": ["MQTT-3.1.2-3", "MQTT-3.1.2-99", "MQS-own-id"], "protocols": ["3.1.1"],
+ "level": "MUST", "clients": ["a"], "steps": [{"op": "connect", "client": "a"}]}
+JSON
+    expect_rc 1 "coverage with an unknown statement id" -- "$bin" coverage --scenario-dir "$tmp/sc"
+    has "$tmp/err" "'MQTT-3.1.2-99' (cited by zz.typo) is not a statement" "coverage names the typo"
+    has "$tmp/out" "MQTT-3.1.2-99   UNKNOWN zz.typo" "coverage lists the typo"
+    has "$tmp/out" "MQS-own-id      own     zz.typo" "coverage lists own ids"
+    expect_rc 1 "coverage of one file" -- "$bin" coverage --no-builtin --scenario "$tmp/sc/typo.json"
+    has "$tmp/out" "coverage by 1 scenario" "coverage counts one scenario"
+    expect_rc 2 "coverage with a stray argument" -- "$bin" coverage extra
+    expect_rc 2 "coverage of a missing directory" -- "$bin" coverage --scenario-dir "$tmp/none"
+    expect_rc 0 "coverage --help" -- "$bin" coverage --help
     expect_rc 2 "render of two files" -- "$bin" render "$fx/report-mosquitto.json" "$fx/report-rabbitmq.json"
     expect_rc 2 "render --format pdf" -- "$bin" render "$fx/report-mosquitto.json" --format pdf --out "$tmp/x"
 }
