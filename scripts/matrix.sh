@@ -111,7 +111,7 @@ for b in $BROKERS; do
             run_one "$slug" "$name" wss "${common[@]}" --port "$MQS_WSS_PORT" --transport wss \
                 --ws-path "${MQS_WS_PATH:-/mqtt}" --cafile "$MQS_CAFILE" "${everywhere[@]}"
         fi
-        printf '%s\n' "${reports[@]}" >"$WORK/$b.reports"
+        [ ${#reports[@]} -gt 0 ] && printf '%s\n' "${reports[@]}" >"$WORK/$b.reports"
     )
     [ -f "$WORK/$b.reports" ] && mapfile -t -O "${#reports[@]}" reports <"$WORK/$b.reports"
     bash "$KIT/$b.sh" stop "$WORK/$b" >/dev/null 2>&1
