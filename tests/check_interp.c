@@ -512,6 +512,18 @@ static const vcase vcases[] = {
      MQS_VERDICT_PASS,
      NULL,
      NULL},
+    {"pipelined packets",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packets\": [{\"type\": \"PINGREQ\"}, "
+               "{\"type\": \"PINGREQ\"}]}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PINGRESP\"}}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PINGRESP\"}}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
     {"split",
      "MUST",
      "",
