@@ -32,6 +32,7 @@ typedef struct run_args {
     size_t n_dirs;
     bool no_builtin;
     bool quiet;
+    const char *broker_name;
 } run_args;
 
 static void usage(FILE *out)
@@ -55,6 +56,7 @@ static void usage(FILE *out)
                  "output:\n"
                  "  --report-dir DIR        where reports go (default reports/latest)\n"
                  "  --format LIST           json,junit,md,html or all (default all)\n"
+                 "  --broker-name NAME      name the broker in reports (default: from $SYS, if any)\n"
                  "  --quiet                 print only the summary\n\n"
                  "exit codes: 0 no FAIL and no ERROR, 1 some FAIL or ERROR, 2 bad usage or\n"
                  "scenario file, 3 broker unreachable\n");
@@ -98,6 +100,7 @@ enum {
     O_SCENDIR,
     O_NOBUILTIN,
     O_QUIET,
+    O_BROKER,
     O_HELP
 };
 
@@ -114,6 +117,7 @@ static const struct option longopts[] = {
     {"scenario-dir", required_argument, 0, O_SCENDIR},
     {"no-builtin", no_argument, 0, O_NOBUILTIN},
     {"quiet", no_argument, 0, O_QUIET},
+    {"broker-name", required_argument, 0, O_BROKER},
     {"help", no_argument, 0, O_HELP},
     {0, 0, 0, 0},
 };
@@ -156,6 +160,11 @@ static int take_option(run_args *a, int opt, const char *v)
         return 0;
     case O_QUIET:
         a->quiet = true;
+        return 0;
+    case O_BROKER:
+        if (!*v)
+            return bad("%s", "--broker-name is empty");
+        a->broker_name = v;
         return 0;
     case O_HELP:
         return -1;
@@ -358,6 +367,11 @@ static int run_suite(const run_args *a, const mqs_scenario_set *set)
         return MQS_EXIT_UNREACHABLE;
     }
     bool wrote = false;
+    if (st == MQS_RUN_OK && a->broker_name) {
+        mqs_free(rep.broker);
+        if (!(rep.broker = mqs_strdup(a->broker_name)))
+            st = -1;
+    }
     if (st != MQS_RUN_OK || fill_options(a, &rep) < 0) {
         fprintf(stderr, "mqttspec run: out of memory\n");
         rc = MQS_EXIT_FAIL;
