@@ -561,9 +561,14 @@ static bool past_case_deadline(ctx *c)
     return true;
 }
 
-/* Writes bytes (in split chunks when asked), tracing them with the secret redacted. */
+/* Byte ranges that hold a password, masked in the trace. */
+typedef struct secret {
+    size_t off, len;
+} secret;
+
+/* Writes bytes (in split chunks when asked), tracing them with the secrets masked. */
 static int send_bytes(ctx *c, const mqs_sc_step *s, client *cl, const uint8_t *bytes, size_t len,
-                      size_t secret_off, size_t secret_len)
+                      const secret *secrets, size_t n_secrets)
 {
     mqs_buf text = {0};
     describe_sent(c, bytes, len, &text);
@@ -573,8 +578,9 @@ static int send_bytes(ctx *c, const mqs_sc_step *s, client *cl, const uint8_t *b
     uint8_t *shown = mqs_malloc(len);
     if (shown) {
         memcpy(shown, bytes, len);
-        if (secret_len && secret_off + secret_len <= len)
-            memset(shown + secret_off, '*', secret_len);
+        for (size_t i = 0; i < n_secrets; i++)
+            if (secrets[i].len && secrets[i].off + secrets[i].len <= len)
+                memset(shown + secrets[i].off, '*', secrets[i].len);
     }
     trace_add(c, cl->name, 0, shown, shown ? len : 0, text.p ? (const char *)text.p : "");
     mqs_free(shown);
@@ -621,25 +627,42 @@ static void build_ctx(ctx *c, client *cl, mqs_build_ctx *b)
     b->password = c->o->password;
 }
 
-/* Builds and sends a structured packet. */
-static int send_spec(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_packet *spec)
+/* Builds structured packets and sends them in one write. */
+static int send_specs(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_packet *specs,
+                      size_t n)
 {
     mqs_build_ctx bc;
     build_ctx(c, cl, &bc);
     mqs_buf bytes = {0};
-    mqs_built info;
-    memset(&info, 0, sizeof info);
-    char err[300];
-    int rc;
-    if (mqs_spec_build(spec, &bc, &bytes, &info, err, sizeof err) < 0) {
-        rc = case_error(c, "%s", err);
-    } else {
-        track_built(c, &info);
-        rc = send_bytes(c, s, cl, bytes.p, bytes.len, info.secret_off, info.secret_len);
+    secret *sec = mqs_calloc(n, sizeof *sec);
+    int rc = 0;
+    if (!sec) {
+        c->oom = true;
+        rc = case_error(c, "out of memory");
     }
-    mqs_built_free(&info);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        mqs_built info;
+        memset(&info, 0, sizeof info);
+        size_t start = bytes.len;
+        char err[300];
+        if (mqs_spec_build(&specs[i], &bc, &bytes, &info, err, sizeof err) < 0) {
+            rc = case_error(c, "%s", err);
+        } else {
+            track_built(c, &info);
+            sec[i] = (secret){start + info.secret_off, info.secret_len};
+        }
+        mqs_built_free(&info);
+    }
+    if (rc == 0)
+        rc = send_bytes(c, s, cl, bytes.p, bytes.len, sec, n);
+    mqs_free(sec);
     mqs_buf_free(&bytes);
     return rc;
+}
+
+static int send_spec(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_packet *spec)
+{
+    return send_specs(c, s, cl, spec, 1);
 }
 
 /* Sends a packet with only a type (DISCONNECT, PINGREQ). */
@@ -1080,8 +1103,10 @@ static int step_send(ctx *c, const mqs_sc_step *s, client *cl)
         return -1;
     if (s->has_pkt)
         return send_spec(c, s, cl, &s->pkt);
+    if (s->n_pkts)
+        return send_specs(c, s, cl, s->pkts, s->n_pkts);
     track_hex(c, s->hex, s->hex_len);
-    return send_bytes(c, s, cl, s->hex, s->hex_len, 0, 0);
+    return send_bytes(c, s, cl, s->hex, s->hex_len, NULL, 0);
 }
 
 static int step_wait(ctx *c, const mqs_sc_step *s)

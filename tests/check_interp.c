@@ -279,7 +279,7 @@ static const vcase vcases[] = {
      "MUST",
      "",
      CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
-               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 300}",
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 2000}",
      {"12:3000"},
      NULL,
      MQS_VERDICT_FAIL,
@@ -354,11 +354,11 @@ static const vcase vcases[] = {
      "MUST",
      "",
      CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
-               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 500}",
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 2000}",
      {NULL},
      NULL,
      MQS_VERDICT_FAIL,
-     "expected no packet on client a for 500 ms, got PINGRESP",
+     "expected no packet on client a for 2000 ms, got PINGRESP",
      NULL},
     {"observe",
      "MUST",
@@ -429,9 +429,8 @@ static const vcase vcases[] = {
     {"leftover publish",
      "MUST",
      "",
-     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
-               "{\"op\": \"wait\", \"ms\": 200}",
-     {"12:3003000161"},
+     CONNECT_A ", {\"op\": \"ping\", \"client\": \"a\"}",
+     {"12:d0003003000161"},
      NULL,
      MQS_VERDICT_FAIL,
      "client a received PUBLISH qos=0 topic=\"a\" payload=\"\", which no step expected",
@@ -439,9 +438,8 @@ static const vcase vcases[] = {
     {"leftover allowed",
      "MUST",
      "\"allow_extra\": true,",
-     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
-               "{\"op\": \"wait\", \"ms\": 200}",
-     {"12:3003000161"},
+     CONNECT_A ", {\"op\": \"ping\", \"client\": \"a\"}",
+     {"12:d0003003000161"},
      NULL,
      MQS_VERDICT_PASS,
      NULL,
@@ -508,6 +506,18 @@ static const vcase vcases[] = {
                "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
                "{\"op\": \"expect_closed\", \"client\": \"a\"}",
      {"12:close"},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"pipelined packets",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packets\": [{\"type\": \"PINGREQ\"}, "
+               "{\"type\": \"PINGREQ\"}]}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PINGRESP\"}}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PINGRESP\"}}",
+     {NULL},
      NULL,
      MQS_VERDICT_PASS,
      NULL,
