@@ -2,11 +2,14 @@
 # tests/integration/suite.sh MQTTSPEC [MQTTSPEC_ASAN] — the whole built-in suite against a
 # real mosquitto, and the runner against misbehaving fake brokers.
 #
-# 1. Starts mosquitto (scripts/mosquitto.sh, plain profile, free loopback port).
+# 1. Starts mosquitto (scripts/mosquitto.sh, plain and auth profiles, free loopback ports).
 # 2. Runs every built-in scenario with MQTTSPEC and compares the per-case verdicts
 #    (id, protocol, transport, verdict) with tests/expected/mosquitto-2.0.11.tsv: any
 #    change fails and shows the diff. UPDATE_EXPECTED=1 rewrites the file instead (do it
 #    when you add or change scenarios, and review the diff).
+#    The auth area also runs against the broker's password-protected listener (user and
+#    password from scripts/mosquitto.sh, the password through --password-file, never on a
+#    command line) and is compared with tests/expected/mosquitto-2.0.11-auth.tsv.
 # 3. Checks the broker holds no retained message under mqs/# afterwards (the cleanup).
 # 4. Runs the suite a second time (and once with MQTTSPEC_ASAN when given): the verdicts
 #    must be identical.
@@ -21,6 +24,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=${1:-$ROOT/build/mqttspec}
 BIN_ASAN=${2:-}
 EXPECTED=$ROOT/tests/expected/mosquitto-2.0.11.tsv
+EXPECTED_AUTH=$ROOT/tests/expected/mosquitto-2.0.11-auth.tsv
 WORK=$(mktemp -d /tmp/mqs-suite-XXXXXX)
 FAKE_PIDS=()
 
@@ -46,16 +50,19 @@ for c in sorted(r["cases"], key=lambda c: (c["id"], c["protocol"], c["transport"
 EOF
 }
 
-bash "$ROOT/scripts/mosquitto.sh" start "$WORK/broker" plain >/dev/null || {
+bash "$ROOT/scripts/mosquitto.sh" start "$WORK/broker" plain auth >/dev/null || {
     echo "suite.sh: could not start mosquitto" >&2
     exit 1
 }
 # shellcheck disable=SC1091
 . "$WORK/broker/env"
 
-run_suite() { # NAME BIN -> verdicts in $WORK/NAME.tsv, exit code in $WORK/NAME.rc
+run_suite() { # NAME BIN [RUN ARGS] -> verdicts in $WORK/NAME.tsv, exit code in $WORK/NAME.rc
     local name=$1 bin=$2
-    "$bin" run --port "$MQS_PORT" --report-dir "$WORK/$name" --quiet >"$WORK/$name.out" 2>&1
+    shift 2
+    local args=("$@")
+    [ ${#args[@]} -gt 0 ] || args=(--port "$MQS_PORT")
+    "$bin" run "${args[@]}" --report-dir "$WORK/$name" --quiet >"$WORK/$name.out" 2>&1
     echo $? >"$WORK/$name.rc"
     verdicts "$WORK/$name" >"$WORK/$name.tsv" 2>"$WORK/$name.err" || cat "$WORK/$name.err"
 }
@@ -76,6 +83,27 @@ elif diff -u "$EXPECTED" "$WORK/first.tsv" >"$WORK/diff"; then
 else
     bad "verdicts differ from $EXPECTED (UPDATE_EXPECTED=1 to accept):"
     cat "$WORK/diff"
+fi
+
+echo "== auth area against mosquitto's password listener (port $MQS_AUTH_PORT)"
+(umask 077 && printf '%s\n' "$MQS_PASS" >"$WORK/auth.pass")
+run_suite auth "$BIN" --port "$MQS_AUTH_PORT" --username "$MQS_USER" \
+    --password-file "$WORK/auth.pass" --no-anonymous --filter auth
+tail -n 3 "$WORK/auth.out"
+if [ "${UPDATE_EXPECTED:-0}" = 1 ]; then
+    cp "$WORK/auth.tsv" "$EXPECTED_AUTH"
+    echo "  updated $EXPECTED_AUTH ($(wc -l <"$EXPECTED_AUTH") cases)"
+fi
+if [ ! -s "$WORK/auth.tsv" ]; then
+    bad "auth: no verdicts (see output above)"
+elif grep -q SKIP "$WORK/auth.tsv"; then
+    bad "auth: cases skipped although credentials were given:"
+    grep SKIP "$WORK/auth.tsv"
+elif diff -u "$EXPECTED_AUTH" "$WORK/auth.tsv" >"$WORK/auth.diff"; then
+    ok "auth: $(wc -l <"$WORK/auth.tsv") verdicts as expected"
+else
+    bad "auth: verdicts differ from $EXPECTED_AUTH (UPDATE_EXPECTED=1 to accept):"
+    cat "$WORK/auth.diff"
 fi
 
 retained=$(mosquitto_sub -h 127.0.0.1 -p "$MQS_PORT" -t 'mqs/#' --retained-only -W 2 -v 2>/dev/null)
