@@ -67,44 +67,41 @@ run_suite() { # NAME BIN [RUN ARGS] -> verdicts in $WORK/NAME.tsv, exit code in 
     verdicts "$WORK/$name" >"$WORK/$name.tsv" 2>"$WORK/$name.err" || cat "$WORK/$name.err"
 }
 
+# compare NAME EXPECTED_FILE TEXT: run NAME's verdicts must equal the file (which
+# UPDATE_EXPECTED=1 rewrites first); TEXT follows the count on success.
+compare() {
+    local name=$1 want=$2 text=$3
+    if [ "${UPDATE_EXPECTED:-0}" = 1 ]; then
+        cp "$WORK/$name.tsv" "$want"
+        echo "  updated $want ($(wc -l <"$want") cases)"
+    fi
+    if [ ! -s "$WORK/$name.tsv" ]; then
+        bad "$name: no verdicts (see output above)"
+    elif diff -u "$want" "$WORK/$name.tsv" >"$WORK/$name.diff"; then
+        ok "$(wc -l <"$WORK/$name.tsv") $text"
+    else
+        bad "verdicts differ from $want (UPDATE_EXPECTED=1 to accept):"
+        cat "$WORK/$name.diff"
+    fi
+}
+
 echo "== suite against mosquitto (port $MQS_PORT)"
 start=$(date +%s.%N)
 run_suite first "$BIN"
 secs=$(echo "$(date +%s.%N) - $start" | bc)
 tail -n 3 "$WORK/first.out"
-if [ "${UPDATE_EXPECTED:-0}" = 1 ]; then
-    cp "$WORK/first.tsv" "$EXPECTED"
-    echo "  updated $EXPECTED ($(wc -l <"$EXPECTED") cases)"
-fi
-if [ ! -s "$WORK/first.tsv" ]; then
-    bad "no verdicts (see output above)"
-elif diff -u "$EXPECTED" "$WORK/first.tsv" >"$WORK/diff"; then
-    ok "$(wc -l <"$WORK/first.tsv") verdicts as expected in ${secs}s"
-else
-    bad "verdicts differ from $EXPECTED (UPDATE_EXPECTED=1 to accept):"
-    cat "$WORK/diff"
-fi
+compare first "$EXPECTED" "verdicts as expected in ${secs}s"
 
 echo "== auth area against mosquitto's password listener (port $MQS_AUTH_PORT)"
 (umask 077 && printf '%s\n' "$MQS_PASS" >"$WORK/auth.pass")
 run_suite auth "$BIN" --port "$MQS_AUTH_PORT" --username "$MQS_USER" \
     --password-file "$WORK/auth.pass" --no-anonymous --filter auth
 tail -n 3 "$WORK/auth.out"
-if [ "${UPDATE_EXPECTED:-0}" = 1 ]; then
-    cp "$WORK/auth.tsv" "$EXPECTED_AUTH"
-    echo "  updated $EXPECTED_AUTH ($(wc -l <"$EXPECTED_AUTH") cases)"
-fi
-if [ ! -s "$WORK/auth.tsv" ]; then
-    bad "auth: no verdicts (see output above)"
-elif grep -q SKIP "$WORK/auth.tsv"; then
+if grep -q SKIP "$WORK/auth.tsv"; then
     bad "auth: cases skipped although credentials were given:"
     grep SKIP "$WORK/auth.tsv"
-elif diff -u "$EXPECTED_AUTH" "$WORK/auth.tsv" >"$WORK/auth.diff"; then
-    ok "auth: $(wc -l <"$WORK/auth.tsv") verdicts as expected"
-else
-    bad "auth: verdicts differ from $EXPECTED_AUTH (UPDATE_EXPECTED=1 to accept):"
-    cat "$WORK/auth.diff"
 fi
+compare auth "$EXPECTED_AUTH" "auth verdicts as expected"
 
 retained=$(mosquitto_sub -h 127.0.0.1 -p "$MQS_PORT" -t 'mqs/#' --retained-only -W 2 -v 2>/dev/null)
 if [ -z "$retained" ]; then
