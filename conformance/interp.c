@@ -22,7 +22,9 @@
 
 #define MQS_READ_CHUNK 65536u
 #define MQS_TRACE_MAX_ENTRIES 4000u
-#define MQS_TRACE_MAX_BYTES 65536u
+#define MQS_TRACE_MAX_BYTES 65536u             /* bytes kept per trace entry */
+#define MQS_TRACE_TOTAL_BYTES (4u << 20)       /* bytes kept per case, all entries */
+#define MQS_RX_FRAME_MAX (64u * 1024u * 1024u) /* largest packet accepted from a broker */
 #define MQS_CLEANUP_MS 5000
 #define MQS_SPLIT_PAUSE_MS 20
 #define MQS_CLEANUP_CLIENT 1295u /* "zz": the cleanup connection's client index */
@@ -66,6 +68,7 @@ typedef struct ctx {
     mqs_trace_entry *tr;
     size_t ntr, captr;
     bool tr_full;
+    size_t tr_bytes; /* bytes kept in the trace so far */
     /* what the case leaves on the broker */
     char **retained;
     size_t n_retained;
@@ -122,6 +125,9 @@ static void trace_add(ctx *c, const char *client_name, int dir, const uint8_t *b
     e->client = mqs_strdup(client_name ? client_name : "");
     e->text = mqs_strdup(text ? text : "");
     size_t keep = len > MQS_TRACE_MAX_BYTES ? MQS_TRACE_MAX_BYTES : len;
+    if (c->tr_bytes + keep > MQS_TRACE_TOTAL_BYTES)
+        keep = 0; /* the text stays; the case kept enough bytes already */
+    c->tr_bytes += keep;
     if (bytes && keep) {
         e->bytes = mqs_malloc(keep);
         if (e->bytes) {
@@ -315,6 +321,13 @@ static int cut_frames(ctx *c, client *cl)
             break;
         }
         size_t flen = hdr + rem;
+        if (flen > MQS_RX_FRAME_MAX) {
+            rc = case_error(c,
+                            "the broker announced a %zu-byte packet to client %s; mqttspec "
+                            "accepts at most %u bytes",
+                            flen, cl->name, MQS_RX_FRAME_MAX);
+            break;
+        }
         if (cl->rx.len - off < flen)
             break;
         rxpkt r;
