@@ -42,9 +42,14 @@ static int ld_fail(ld *l, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    if (l->err && l->errlen)
+    if (l->err && l->errlen) {
         snprintf(l->err, l->errlen, "%s: %s: %s", l->name, l->path_len ? l->path : "(top level)",
                  reason);
+        /* Reasons quote the input (keys, excerpts): keep the message one printable line. */
+        for (char *c = l->err; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
+    }
     return -1;
 }
 
