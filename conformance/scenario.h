@@ -94,6 +94,7 @@ typedef struct mqs_sc_packet {
     mqs_sc_num *return_codes;
     size_t n_return_codes;
     mqs_sc_raw raw;
+    const struct mqs_sc_packet *not_match; /* expect: the packet must NOT match this too */
 } mqs_sc_packet;
 
 /* What an expectation (or one alternative of one_of) waits for. */
@@ -167,6 +168,8 @@ typedef struct mqs_sc_step {
     bool abrupt;        /* close */
     bool has_pkt;       /* send / connect: pkt holds the packet */
     mqs_sc_packet pkt;
+    mqs_sc_packet *pkts; /* send "packets": several packets in one write */
+    size_t n_pkts;
     const uint8_t *hex; /* send: exact bytes (when has_pkt is false) */
     size_t hex_len;
     size_t *split; /* send: chunk sizes */

@@ -28,6 +28,7 @@ typedef struct ld {
     char *err;
     size_t errlen;
     unsigned uses; /* MQS_USES_* of all templates */
+    bool in_not;   /* parsing the inside of a "not": no nested "not" */
 } ld;
 
 /* ---- errors and paths ---- */
@@ -389,7 +390,7 @@ static const char *const k_all_match[] = {
     "dup",       "qos",         "retain",       "topic",           "payload", "payload_size",
     "packet_id", "return_code", "return_codes", "session_present", NULL};
 static const char *const k_type[] = {"type", NULL};
-static const char *const k_type_flags[] = {"type", "flags", NULL};
+static const char *const k_type_flags[] = {"type", "flags", "not", NULL};
 
 static const char *const *keys_for_type(int type)
 {
@@ -555,6 +556,30 @@ static void packet_init(mqs_sc_packet *p)
     p->dup = p->retain = p->session_present = p->clean_session = -1;
 }
 
+static int parse_packet(ld *l, const cJSON *j, bool match, int default_type, mqs_sc_packet *p);
+
+/* "not": {...}: a match the packet must not satisfy (e.g. a different packet id). */
+static int parse_not(ld *l, const cJSON *obj, mqs_sc_packet *p)
+{
+    const cJSON *j = get(obj, "not");
+    if (!j)
+        return 0;
+    size_t q = path_key(l, "not");
+    if (l->in_not)
+        return ld_fail(l, "\"not\" cannot be nested");
+    mqs_sc_packet *n = mqs_arena_alloc(l->arena, sizeof *n);
+    if (!n)
+        return ld_oom(l);
+    l->in_not = true;
+    int rc = parse_packet(l, j, true, p->type, n);
+    l->in_not = false;
+    if (rc < 0)
+        return -1;
+    p->not_match = n;
+    path_pop(l, q);
+    return 0;
+}
+
 /* A structured packet object: "type" required for send, optional for match. */
 static int parse_packet(ld *l, const cJSON *j, bool match, int default_type, mqs_sc_packet *p)
 {
@@ -574,9 +599,10 @@ static int parse_packet(ld *l, const cJSON *j, bool match, int default_type, mqs
     const char *const *fields = p->type ? keys_for_type(p->type) : k_all_match;
     if (match && p->type == MQS_CONNECT)
         return ld_fail(l, "a broker never sends CONNECT; expect another type");
-    if (check_keys(l, j, match ? k_type_flags : k_type, fields, NULL) < 0)
+    if (check_keys(l, j, match ? k_type_flags : k_type, fields, NULL) < 0 ||
+        parse_packet_fields(l, j, p) < 0)
         return -1;
-    return parse_packet_fields(l, j, p);
+    return match ? parse_not(l, j, p) : 0;
 }
 
 static int parse_raw(ld *l, const cJSON *j, mqs_sc_raw *r)
@@ -860,7 +886,7 @@ typedef struct op_info {
 static const char *const k_step_common[] = {"op", "client", "only", "note", "rule", "level", NULL};
 static const char *const k_op_connect[] = {"raw", "expect", "timeout_ms", NULL};
 static const char *const k_op_open[] = {"timeout_ms", NULL};
-static const char *const k_op_send[] = {"packet", "hex", "raw", "split", NULL};
+static const char *const k_op_send[] = {"packet", "packets", "hex", "raw", "split", NULL};
 static const char *const k_op_expect[] = {"packet",  "packets", "any_order",  "one_of",
                                           "observe", "save",    "closed",     "allow",
                                           "none",    "ms",      "timeout_ms", NULL};
@@ -933,11 +959,31 @@ static int parse_split(ld *l, const cJSON *j, mqs_sc_step *s)
     return 0;
 }
 
+static int parse_send_packets(ld *l, const cJSON *j, mqs_sc_step *s)
+{
+    if (want_array(l, j, 1, &s->n_pkts) < 0)
+        return -1;
+    s->pkts = ld_array(l, s->n_pkts, sizeof *s->pkts);
+    if (!s->pkts)
+        return ld_oom(l);
+    size_t i = 0;
+    for (const cJSON *it = j->child; it; it = it->next, i++) {
+        size_t q = path_index(l, i);
+        if (parse_packet(l, it, false, 0, &s->pkts[i]) < 0)
+            return -1;
+        path_pop(l, q);
+    }
+    return 0;
+}
+
 static int step_send(ld *l, const cJSON *j, mqs_sc_step *s)
 {
-    const cJSON *pkt = get(j, "packet"), *hex = get(j, "hex");
-    if (!!pkt + !!hex != 1)
-        return ld_fail(l, "send needs exactly one of \"packet\" and \"hex\"");
+    const cJSON *pkt = get(j, "packet"), *pkts = get(j, "packets"), *hex = get(j, "hex");
+    if (!!pkt + !!pkts + !!hex != 1)
+        return ld_fail(l, "send needs exactly one of \"packet\", \"packets\" and \"hex\"");
+    if (get(j, "raw") && !pkt)
+        return ld_fail(l, "\"raw\" overrides a single structured \"packet\"; \"hex\" is sent "
+                          "as is");
     size_t p;
     if (pkt) {
         p = path_key(l, "packet");
@@ -945,9 +991,12 @@ static int step_send(ld *l, const cJSON *j, mqs_sc_step *s)
             return -1;
         path_pop(l, p);
         s->has_pkt = true;
+    } else if (pkts) {
+        p = path_key(l, "packets");
+        if (parse_send_packets(l, pkts, s) < 0)
+            return -1;
+        path_pop(l, p);
     } else {
-        if (get(j, "raw"))
-            return ld_fail(l, "\"raw\" overrides a structured \"packet\"; \"hex\" is sent as is");
         p = path_key(l, "hex");
         if (parse_hex(l, hex, s) < 0)
             return -1;

@@ -143,7 +143,25 @@ static const bad_case bad[] = {
      "steps[0].packet.type: unknown packet type \"PUBLISHX\""},
     {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"qos\": 1}}"),
      "steps[0].packet: missing required key \"type\""},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\"}"), "exactly one of \"packet\" and \"hex\""},
+    {STEPS("{\"op\": \"send\", \"client\": \"a\"}"),
+     "exactly one of \"packet\", \"packets\" and \"hex\""},
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packets\": []}"),
+     "steps[0].packets: needs at least 1"},
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packets\": [{\"type\": \"PINGREQ\"}], \"raw\": "
+           "{}}"),
+     "overrides a single structured"},
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packets\": [{\"type\": \"PINGREQ\"}, {\"qos\": "
+           "1}]}"),
+     "steps[0].packets[1]: missing required key \"type\""},
+    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", \"not\": "
+           "{\"not\": {}}}}"),
+     "steps[0].packet.not.not: \"not\" cannot be nested"},
+    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", \"not\": "
+           "{\"topic\": \"x\"}}}"),
+     "steps[0].packet.not: unknown key \"topic\""},
+    {STEPS(
+         "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", \"not\": {}}}"),
+     "steps[0].packet: unknown key \"not\""},
     {STEPS("{\"op\": \"send\", \"client\": \"a\", \"hex\": \"3g\"}"), "steps[0].hex: '3g'"},
     {STEPS("{\"op\": \"send\", \"client\": \"a\", \"hex\": \"30\", \"raw\": {}}"),
      "\"raw\" overrides"},
