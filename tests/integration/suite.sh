@@ -106,9 +106,13 @@ if [ -n "$BIN_ASAN" ]; then
 fi
 
 # ---- fake brokers ----------------------------------------------------------------
-# fake MODE WANT_RC WANT_TEXT MAX_SECONDS
+# fake MODE WANT_RC WANT_TEXT MAX_SECONDS [mqttspec run args...]
 fake() {
     local mode=$1 want_rc=$2 want_text=$3 max=$4
+    shift 4
+    local args=("$@")
+    [ ${#args[@]} -gt 0 ] ||
+        args=(--filter connect.accepted --filter qos.qos1-roundtrip --protocol 3.1.1)
     local portfile=$WORK/fake-$mode.port
     python3 "$ROOT/tests/integration/fake_broker.py" "$mode" "$portfile" &
     FAKE_PIDS+=($!)
@@ -116,8 +120,8 @@ fake() {
     local port t0 t1 rc
     port=$(cat "$portfile")
     t0=$(date +%s.%N)
-    timeout 60 "$BIN" run --port "$port" --filter 'connect.accepted' --filter 'qos.qos1-roundtrip' \
-        --protocol 3.1.1 --timeout 0.5 --report-dir "$WORK/fake-$mode" >"$WORK/fake-$mode.out" 2>&1
+    timeout 60 "$BIN" run --port "$port" "${args[@]}" --timeout 0.5 \
+        --report-dir "$WORK/fake-$mode" >"$WORK/fake-$mode.out" 2>&1
     rc=$?
     t1=$(date +%s.%N)
     local secs
@@ -143,6 +147,7 @@ fake garbage 1 "the broker sent a malformed" 8
 fake trickle 1 "incomplete packet" 8
 fake badack 1 "the broker sent a malformed CONNACK packet to client a" 5
 fake ok 1 "no packet within 1500 ms on client sub (expected SUBACK" 8
+fake no31 0 "SKIP  connect.accepted [3.1/tcp]" 5 --filter connect.accepted --protocol all
 
 # Unreachable: a port nobody listens on (bind, note the port, close).
 free_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
