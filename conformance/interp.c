@@ -42,8 +42,9 @@ typedef struct client {
     mqs_conn *conn;   /* open connection, or NULL */
     bool peer_closed; /* the broker closed it (conn is NULL then) */
     char closed_how[160];
-    mqs_buf rx; /* bytes read, not yet cut into frames */
-    rxpkt *q;   /* decoded packets not yet consumed: q[head..n) */
+    mqs_framer fr;  /* cuts the bytes read into frames; storage grows to the largest frame */
+    uint8_t *chunk; /* one read (MQS_READ_CHUNK bytes) */
+    rxpkt *q;       /* decoded packets not yet consumed: q[head..n) */
     size_t head, n, cap;
 } client;
 
@@ -302,54 +303,99 @@ static int decode_frame(ctx *c, client *cl, const uint8_t *frame, size_t len, rx
     return oracle_fail(c, cl, st, &d, what);
 }
 
-/* Cuts every whole frame out of cl->rx into the queue. */
+/* Bytes read but not yet cut into a whole frame. */
+static size_t rx_pending(const client *cl)
+{
+    return cl->fr.len - cl->fr.consumed;
+}
+
+/* Grows the framer's storage to hold at least need bytes. @return 0 or -1 (oom). */
+static int rx_grow(client *cl, size_t need)
+{
+    size_t cap = cl->fr.cap ? cl->fr.cap : MQS_READ_CHUNK;
+    while (cap < need)
+        cap *= 2;
+    if (cap == cl->fr.cap)
+        return 0;
+    uint8_t *p = mqs_realloc(cl->fr.buf, cap);
+    if (!p)
+        return -1;
+    cl->fr.buf = p;
+    cl->fr.cap = cap;
+    return 0;
+}
+
+/* Queues one whole frame (decoded; a malformed one fails the case). */
+static int take_frame(ctx *c, client *cl, const uint8_t *frame, size_t flen)
+{
+    rxpkt r;
+    int rc = decode_frame(c, cl, frame, flen, &r);
+    if (rc < 0)
+        return rc;
+    mqs_buf text = {0};
+    mqs_packet_describe(&r.pkt, &text);
+    mqs_buf_terminate(&text);
+    trace_add(c, cl->name, 1, r.bytes, r.len, text.p ? (const char *)text.p : "");
+    mqs_buf_free(&text);
+    if (queue_push(c, cl, &r) < 0) {
+        rxpkt_free(&r);
+        return case_error(c, "out of memory");
+    }
+    return 0;
+}
+
+/* A frame larger than the framer's storage is coming: make room for it. */
+static int make_room(ctx *c, client *cl)
+{
+    uint32_t rem = 0;
+    size_t hdr = 0;
+    mqs_frame_peek(cl->fr.buf + cl->fr.consumed, rx_pending(cl), 0, NULL, NULL, &rem, &hdr, NULL);
+    size_t total = hdr + rem;
+    if (total > MQS_RX_FRAME_MAX)
+        return case_error(c,
+                          "the broker announced a %zu-byte packet to client %s; mqttspec "
+                          "accepts at most %u bytes",
+                          total, cl->name, MQS_RX_FRAME_MAX);
+    mqs_framer_push(&cl->fr, NULL, 0); /* moves the pending bytes to the front */
+    if (rx_grow(cl, total) < 0) {
+        c->oom = true;
+        return case_error(c, "out of memory");
+    }
+    return 0;
+}
+
+/* Cuts every whole frame out of the framer into the queue. */
 static int cut_frames(ctx *c, client *cl)
 {
-    size_t off = 0;
-    int rc = 0;
-    while (rc == 0 && off < cl->rx.len) {
-        uint8_t type, flags;
-        uint32_t rem;
-        size_t hdr;
+    for (;;) {
+        const uint8_t *frame;
+        size_t flen;
         mqs_diag d = {0, 0, NULL};
-        int st = mqs_frame_peek(cl->rx.p + off, cl->rx.len - off, 0, &type, &flags, &rem, &hdr, &d);
+        int st = mqs_framer_next(&cl->fr, &frame, &flen, &d);
         if (st == MQS_NEED_MORE)
-            break;
+            return 0;
+        if (st == MQS_E_BUFFER_TOO_SMALL)
+            return make_room(c, cl);
         if (st != MQS_OK) {
-            trace_add(c, cl->name, 1, cl->rx.p + off, cl->rx.len - off, "unframeable bytes");
-            rc = oracle_fail(c, cl, st, &d, "fixed header");
-            break;
+            trace_add(c, cl->name, 1, cl->fr.buf + cl->fr.consumed, rx_pending(cl),
+                      "unframeable bytes");
+            return oracle_fail(c, cl, st, &d, "fixed header");
         }
-        size_t flen = hdr + rem;
-        if (flen > MQS_RX_FRAME_MAX) {
-            rc = case_error(c,
-                            "the broker announced a %zu-byte packet to client %s; mqttspec "
-                            "accepts at most %u bytes",
-                            flen, cl->name, MQS_RX_FRAME_MAX);
-            break;
-        }
-        if (cl->rx.len - off < flen)
-            break;
-        rxpkt r;
-        rc = decode_frame(c, cl, cl->rx.p + off, flen, &r);
-        if (rc == 0) {
-            mqs_buf text = {0};
-            mqs_packet_describe(&r.pkt, &text);
-            mqs_buf_terminate(&text);
-            trace_add(c, cl->name, 1, r.bytes, r.len, text.p ? (const char *)text.p : "");
-            mqs_buf_free(&text);
-            if (queue_push(c, cl, &r) < 0) {
-                rxpkt_free(&r);
-                rc = case_error(c, "out of memory");
-            }
-        }
-        off += flen;
+        if (take_frame(c, cl, frame, flen) < 0)
+            return -1;
     }
-    if (off) {
-        memmove(cl->rx.p, cl->rx.p + off, cl->rx.len - off);
-        cl->rx.len -= off;
+}
+
+/* Appends what was read to the framer, growing its storage when needed. */
+static int rx_push(ctx *c, client *cl, size_t got)
+{
+    if (mqs_framer_push(&cl->fr, cl->chunk, got) == MQS_OK)
+        return 0;
+    if (rx_grow(cl, cl->fr.len + got) < 0 || mqs_framer_push(&cl->fr, cl->chunk, got) != MQS_OK) {
+        c->oom = true;
+        return case_error(c, "out of memory");
     }
-    return rc;
+    return 0;
 }
 
 static void mark_closed(ctx *c, client *cl, const char *how)
@@ -367,22 +413,10 @@ enum { EV_PACKET, EV_CLOSED, EV_TIMEOUT, EV_STOP };
  * EV_CLOSED, EV_TIMEOUT or EV_STOP (case failed / errored). */
 static int pump(ctx *c, client *cl, int64_t deadline)
 {
-    if (cl->rx.cap < cl->rx.len + MQS_READ_CHUNK + 1) {
-        uint8_t *p = mqs_realloc(cl->rx.p, cl->rx.len + MQS_READ_CHUNK + 1);
-        if (!p) {
-            c->oom = true;
-            case_error(c, "out of memory");
-            return EV_STOP;
-        }
-        cl->rx.p = p;
-        cl->rx.cap = cl->rx.len + MQS_READ_CHUNK + 1;
-    }
     size_t got = 0;
-    int rc = mqs_conn_read(cl->conn, cl->rx.p + cl->rx.len, MQS_READ_CHUNK, &got, deadline);
-    if (rc == MQS_NET_OK) {
-        cl->rx.len += got;
-        return cut_frames(c, cl) < 0 ? EV_STOP : EV_PACKET;
-    }
+    int rc = mqs_conn_read(cl->conn, cl->chunk, MQS_READ_CHUNK, &got, deadline);
+    if (rc == MQS_NET_OK)
+        return rx_push(c, cl, got) < 0 || cut_frames(c, cl) < 0 ? EV_STOP : EV_PACKET;
     if (rc == MQS_NET_TIMEOUT)
         return EV_TIMEOUT;
     char how[160];
@@ -392,12 +426,13 @@ static int pump(ctx *c, client *cl, int64_t deadline)
         snprintf(how, sizeof how, "reset by the broker");
     else
         snprintf(how, sizeof how, "lost: %s", mqs_conn_error(cl->conn));
-    if (cl->rx.len) {
+    size_t pending = rx_pending(cl);
+    if (pending) {
         char note[96];
-        snprintf(note, sizeof note, " (after %zu bytes of an incomplete packet)", cl->rx.len);
+        snprintf(note, sizeof note, " (after %zu bytes of an incomplete packet)", pending);
         strncat(how, note, sizeof how - strlen(how) - 1);
-        trace_add(c, cl->name, 1, cl->rx.p, cl->rx.len, "incomplete packet");
-        cl->rx.len = 0;
+        trace_add(c, cl->name, 1, cl->fr.buf + cl->fr.consumed, pending, "incomplete packet");
+        cl->fr.len = cl->fr.consumed = 0;
     }
     mark_closed(c, cl, how);
     return EV_CLOSED;
@@ -731,11 +766,11 @@ static int wait_failed(ctx *c, const mqs_sc_step *s, const client *cl, int ev, c
                          cl->name, want);
     if (past_case_deadline(c))
         return -1;
-    if (cl->rx.len)
+    if (rx_pending(cl))
         return step_fail(c, s,
                          "no whole packet within %lld ms on client %s (expected %s; got "
                          "%zu bytes of an incomplete packet)",
-                         (long long)step_timeout(c, s), cl->name, want, cl->rx.len);
+                         (long long)step_timeout(c, s), cl->name, want, rx_pending(cl));
     return step_fail(c, s, "no packet within %lld ms on client %s (expected %s)",
                      (long long)step_timeout(c, s), cl->name, want);
 }
@@ -1068,7 +1103,15 @@ static int open_conn(ctx *c, const mqs_sc_step *s, client *cl)
                           cl->name);
     check_leftovers(c, cl);
     queue_clear(cl);
-    cl->rx.len = 0;
+    if (!cl->chunk && !(cl->chunk = mqs_malloc(MQS_READ_CHUNK))) {
+        c->oom = true;
+        return case_error(c, "out of memory");
+    }
+    if (!cl->fr.buf && rx_grow(cl, MQS_READ_CHUNK) < 0) {
+        c->oom = true;
+        return case_error(c, "out of memory");
+    }
+    mqs_framer_init(&cl->fr, cl->fr.buf, cl->fr.cap, 0);
     cl->peer_closed = false;
     char err[300];
     mqs_conn *conn = NULL;
@@ -1416,7 +1459,8 @@ static void ctx_free(ctx *c)
         mqs_conn_close(c->cl[i].conn, true);
         queue_clear(&c->cl[i]);
         mqs_free(c->cl[i].q);
-        mqs_buf_free(&c->cl[i].rx);
+        mqs_free(c->cl[i].fr.buf);
+        mqs_free(c->cl[i].chunk);
     }
     mqs_free(c->cl);
     mqs_free(c->cids);

@@ -93,6 +93,31 @@ static void *conn_main(void *arg)
             }
             if (r && !strcmp(r, "close"))
                 goto out;
+            if (r && !strcmp(r, "big")) { /* PUBLISH "a", 200000 bytes of the pattern */
+                size_t plen = 200000;
+                uint8_t *b = malloc(plen + 16);
+                size_t k = 0;
+                b[k++] = 0x30;
+                uint32_t rl = (uint32_t)(3 + plen);
+                do {
+                    uint8_t byte = rl % 128;
+                    rl /= 128;
+                    b[k++] = (uint8_t)(byte | (rl ? 0x80 : 0));
+                } while (rl);
+                b[k++] = 0;
+                b[k++] = 1;
+                b[k++] = 'a';
+                for (size_t i = 0; i < plen; i++)
+                    b[k++] = (uint8_t)('a' + i % 26);
+                for (size_t off = 0; off < k;) { /* in pieces, as a network would */
+                    size_t piece = k - off < 7000 ? k - off : 7000;
+                    if (send(fd, b + off, piece, MSG_NOSIGNAL) < 0)
+                        break;
+                    off += piece;
+                }
+                free(b);
+                continue;
+            }
             if (r)
                 send_hex(fd, r);
         }
@@ -518,6 +543,17 @@ static const vcase vcases[] = {
                "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PINGRESP\"}}, "
                "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PINGRESP\"}}",
      {NULL},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"large frame",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", "
+               "\"topic\": \"a\", \"payload_size\": 200000}}",
+     {"12:big"},
      NULL,
      MQS_VERDICT_PASS,
      NULL,
