@@ -726,6 +726,32 @@ START_TEST(allocation_failures)
 }
 END_TEST
 
+/* "exact" steps keep their times whatever --timeout says; others scale. */
+START_TEST(exact_times)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario *s = scenario("MUST", "",
+                               CONNECT_A ", {\"op\": \"wait\", \"ms\": 100, \"exact\": true}, "
+                                         "{\"op\": \"expect_none\", \"client\": \"a\", "
+                                         "\"ms\": 100, \"exact\": true}");
+    outcome o;
+    run_case(&p, s, NULL, NULL, 20.0, &o);
+    expect_verdict(&o, MQS_VERDICT_PASS, NULL);
+    ck_assert_msg(o.res.duration_ms < 1500, "took %.0f ms", o.res.duration_ms);
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    s = scenario("MUST", "", CONNECT_A ", {\"op\": \"wait\", \"ms\": 100}");
+    run_case(&p, s, NULL, NULL, 5.0, &o);
+    expect_verdict(&o, MQS_VERDICT_PASS, NULL);
+    ck_assert_msg(o.res.duration_ms >= 480, "took %.0f ms", o.res.duration_ms);
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    peer_stop(&p);
+}
+END_TEST
+
 /* ---- the runner ---- */
 
 static void count_progress(void *ud, const mqs_case_result *r, size_t done, size_t total)
@@ -876,6 +902,7 @@ Suite *interp_suite(void)
     tcase_add_test(t, skip_requirements);
     tcase_add_test(t, password_redacted);
     tcase_add_test(t, cleanup_runs);
+    tcase_add_test(t, exact_times);
     tcase_set_timeout(t, 20);
     suite_add_tcase(s, t);
     t = tcase_create("runner");
