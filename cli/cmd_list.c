@@ -47,9 +47,12 @@ static void print_text(const mqs_scenario_set *set, const char *const *filters, 
 int mqs_cmd_list(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"filter", required_argument, 0, 'f'},   {"json", no_argument, 0, 'j'},
-        {"scenario", required_argument, 0, 's'}, {"scenario-dir", required_argument, 0, 'd'},
-        {"no-builtin", no_argument, 0, 'n'},     {"help", no_argument, 0, 'h'},
+        {"filter", required_argument, 0, 'f'},
+        {"json", no_argument, 0, 'j'},
+        {"scenario", required_argument, 0, 's'},
+        {"scenario-dir", required_argument, 0, 'd'},
+        {"no-builtin", no_argument, 0, 'n'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *filters[MQS_MAX_LIST], *files[MQS_MAX_LIST], *dirs[MQS_MAX_LIST];
@@ -66,12 +69,24 @@ int mqs_cmd_list(int argc, char **argv)
             return MQS_EXIT_USAGE;
         }
         switch (opt) {
-        case 'f': filters[n_filters++] = optarg; break;
-        case 's': files[n_files++] = optarg; break;
-        case 'd': dirs[n_dirs++] = optarg; break;
-        case 'j': json = true; break;
-        case 'n': builtin = false; break;
-        default: usage(stdout); return MQS_EXIT_OK;
+        case 'f':
+            filters[n_filters++] = optarg;
+            break;
+        case 's':
+            files[n_files++] = optarg;
+            break;
+        case 'd':
+            dirs[n_dirs++] = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'n':
+            builtin = false;
+            break;
+        default:
+            usage(stdout);
+            return MQS_EXIT_OK;
         }
     }
     if (optind < argc) {

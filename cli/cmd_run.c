@@ -32,32 +32,34 @@ typedef struct run_args {
     size_t n_dirs;
     bool no_builtin;
     bool quiet;
+    const char *broker_name;
 } run_args;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: mqttspec run [options]\n\n"
-                 "Runs the conformance suite against a broker and writes reports.\n\n"
-                 "target (every CONNECT uses --username/--password when given):\n%s"
-                 "  --no-anonymous          the broker refuses clients without credentials\n",
-            mqs_cli_endpoint_help);
     fprintf(out,
-            "selection:\n"
-            "  --protocol V            3.1, 3.1.1 or all (default all)\n"
-            "  --filter PATTERN        id glob (connect.*), area (qos) or statement id\n"
-            "                          (MQTT-3.1.2-3, MQTT-3.3.*); repeatable, any matches\n"
-            "  --scenario FILE         also run this scenario file (repeatable)\n"
-            "  --scenario-dir DIR      also run every *.json below DIR (repeatable)\n"
-            "  --no-builtin            run only --scenario / --scenario-dir files\n"
-            "execution:\n"
-            "  --jobs N                cases run in parallel (default 8)\n"
-            "  --timeout FACTOR        scale every timeout and wait (default 1.0)\n"
-            "output:\n"
-            "  --report-dir DIR        where reports go (default reports/latest)\n"
-            "  --format LIST           json,junit,md,html or all (default all)\n"
-            "  --quiet                 print only the summary\n\n"
-            "exit codes: 0 no FAIL and no ERROR, 1 some FAIL or ERROR, 2 bad usage or\n"
-            "scenario file, 3 broker unreachable\n");
+            "usage: mqttspec run [options]\n\n"
+            "Runs the conformance suite against a broker and writes reports.\n\n"
+            "target (every CONNECT uses --username/--password when given):\n%s"
+            "  --no-anonymous          the broker refuses clients without credentials\n",
+            mqs_cli_endpoint_help);
+    fprintf(out, "selection:\n"
+                 "  --protocol V            3.1, 3.1.1 or all (default all)\n"
+                 "  --filter PATTERN        id glob (connect.*), area (qos) or statement id\n"
+                 "                          (MQTT-3.1.2-3, MQTT-3.3.*); repeatable, any matches\n"
+                 "  --scenario FILE         also run this scenario file (repeatable)\n"
+                 "  --scenario-dir DIR      also run every *.json below DIR (repeatable)\n"
+                 "  --no-builtin            run only --scenario / --scenario-dir files\n"
+                 "execution:\n"
+                 "  --jobs N                cases run in parallel (default 8)\n"
+                 "  --timeout FACTOR        scale every timeout and wait (default 1.0)\n"
+                 "output:\n"
+                 "  --report-dir DIR        where reports go (default reports/latest)\n"
+                 "  --format LIST           json,junit,md,html or all (default all)\n"
+                 "  --broker-name NAME      name the broker in reports (default: from $SYS, if any)\n"
+                 "  --quiet                 print only the summary\n\n"
+                 "exit codes: 0 no FAIL and no ERROR, 1 some FAIL or ERROR, 2 bad usage or\n"
+                 "scenario file, 3 broker unreachable\n");
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -87,8 +89,19 @@ static int parse_long(const char *s, long min, long max, long *out)
 }
 
 enum {
-    O_PROTOCOL = 256, O_JOBS, O_FILTER, O_TIMEOUT, O_NOANON, O_REPORTDIR, O_FORMAT, O_SCENARIO,
-    O_SCENDIR, O_NOBUILTIN, O_QUIET, O_HELP
+    O_PROTOCOL = 256,
+    O_JOBS,
+    O_FILTER,
+    O_TIMEOUT,
+    O_NOANON,
+    O_REPORTDIR,
+    O_FORMAT,
+    O_SCENARIO,
+    O_SCENDIR,
+    O_NOBUILTIN,
+    O_QUIET,
+    O_BROKER,
+    O_HELP
 };
 
 static const struct option longopts[] = {
@@ -104,6 +117,7 @@ static const struct option longopts[] = {
     {"scenario-dir", required_argument, 0, O_SCENDIR},
     {"no-builtin", no_argument, 0, O_NOBUILTIN},
     {"quiet", no_argument, 0, O_QUIET},
+    {"broker-name", required_argument, 0, O_BROKER},
     {"help", no_argument, 0, O_HELP},
     {0, 0, 0, 0},
 };
@@ -117,8 +131,10 @@ static int take_option(run_args *a, int opt, const char *v)
             return bad("--protocol is 3.1, 3.1.1 or all, not '%s'", v);
         a->protocol = v;
         return 0;
-    case O_JOBS: return parse_long(v, 1, 256, &a->jobs) < 0 ? bad("--jobs is 1..256, not '%s'", v) : 0;
-    case O_FILTER: return push(a->filters, &a->n_filters, v, "--filter");
+    case O_JOBS:
+        return parse_long(v, 1, 256, &a->jobs) < 0 ? bad("--jobs is 1..256, not '%s'", v) : 0;
+    case O_FILTER:
+        return push(a->filters, &a->n_filters, v, "--filter");
     case O_TIMEOUT: {
         char *end;
         a->factor = strtod(v, &end);
@@ -126,22 +142,44 @@ static int take_option(run_args *a, int opt, const char *v)
                    ? bad("--timeout is a factor 0.1..100, not '%s'", v)
                    : 0;
     }
-    case O_NOANON: a->no_anonymous = true; return 0;
-    case O_REPORTDIR: a->report_dir = v; return 0;
-    case O_FORMAT: a->format = v; return 0;
-    case O_SCENARIO: return push(a->files, &a->n_files, v, "--scenario");
-    case O_SCENDIR: return push(a->dirs, &a->n_dirs, v, "--scenario-dir");
-    case O_NOBUILTIN: a->no_builtin = true; return 0;
-    case O_QUIET: a->quiet = true; return 0;
-    case O_HELP: return -1;
-    default: return bad("%s", "unknown option");
+    case O_NOANON:
+        a->no_anonymous = true;
+        return 0;
+    case O_REPORTDIR:
+        a->report_dir = v;
+        return 0;
+    case O_FORMAT:
+        a->format = v;
+        return 0;
+    case O_SCENARIO:
+        return push(a->files, &a->n_files, v, "--scenario");
+    case O_SCENDIR:
+        return push(a->dirs, &a->n_dirs, v, "--scenario-dir");
+    case O_NOBUILTIN:
+        a->no_builtin = true;
+        return 0;
+    case O_QUIET:
+        a->quiet = true;
+        return 0;
+    case O_BROKER:
+        if (!*v)
+            return bad("%s", "--broker-name is empty");
+        a->broker_name = v;
+        return 0;
+    case O_HELP:
+        return -1;
+    default:
+        return bad("%s", "unknown option");
     }
 }
 
 static int parse_args(int argc, char **argv, run_args *a)
 {
-    *a = (run_args){.protocol = "all", .jobs = 8, .factor = 1.0,
-                    .report_dir = "reports/latest", .format = "all"};
+    *a = (run_args){.protocol = "all",
+                    .jobs = 8,
+                    .factor = 1.0,
+                    .report_dir = "reports/latest",
+                    .format = "all"};
     mqs_cli_endpoint_init(&a->ep);
     optind = 1;
     opterr = 0;
@@ -197,6 +235,12 @@ static void on_case(void *ud, const mqs_case_result *r, size_t done, size_t tota
     if (p->tty)
         printf("[%zu/%zu] running...", done, total);
     fflush(stdout);
+}
+
+static void on_notice(void *ud, const char *text)
+{
+    (void)ud;
+    fprintf(stderr, "mqttspec run: note: %s\n", text);
 }
 
 /* ---- report options ---- */
@@ -259,9 +303,11 @@ static void summary(const mqs_report *rep, const char *dir, bool wrote)
     printf("\nmqttspec: %zu case%s in %.1f s:", rep->n_cases, rep->n_cases == 1 ? "" : "s",
            rep->duration_ms / 1000.0);
     for (int v = 0; v < MQS_VERDICT_COUNT; v++)
-        printf(" %zu %s%s", rep->counts[v], mqs_verdict_name(v), v + 1 < MQS_VERDICT_COUNT ? "," : "");
+        printf(" %zu %s%s", rep->counts[v], mqs_verdict_name(v),
+               v + 1 < MQS_VERDICT_COUNT ? "," : "");
     printf("\n");
-    printf("target: %s%s%s\n", rep->target, rep->broker ? " — " : "", rep->broker ? rep->broker : "");
+    printf("target: %s%s%s\n", rep->target, rep->broker ? " — " : "",
+           rep->broker ? rep->broker : "");
     if (wrote)
         printf("reports: %s/\n", dir);
 }
@@ -289,12 +335,21 @@ static int run_suite(const run_args *a, const mqs_scenario_set *set)
                                                       : MQS_PROTO_31 | MQS_PROTO_311;
     progress prog = {isatty(STDOUT_FILENO) == 1, a->quiet};
     mqs_run_opts o = {
-        .endpoints = &a->ep.ep, .n_endpoints = 1, .protocols = protos,
-        .jobs = (unsigned)a->jobs, .timeout_factor = a->factor, .username = a->ep.username,
-        .password = a->ep.password, .no_anonymous = a->no_anonymous,
-        .client_cert = a->ep.ep.tls.certfile != NULL, .filters = a->filters,
+        .endpoints = &a->ep.ep,
+        .n_endpoints = 1,
+        .protocols = protos,
+        .jobs = (unsigned)a->jobs,
+        .timeout_factor = a->factor,
+        .username = a->ep.username,
+        .password = a->ep.password,
+        .no_anonymous = a->no_anonymous,
+        .client_cert = a->ep.ep.tls.certfile != NULL,
+        .filters = a->filters,
         .n_filters = a->n_filters,
-        .tool_version = MQS_VERSION, .progress = on_case, .progress_ud = &prog,
+        .tool_version = MQS_VERSION,
+        .progress = on_case,
+        .notice = on_notice,
+        .progress_ud = &prog,
     };
     if (mqs_run_count(set, &o) == 0) {
         fprintf(stderr, "mqttspec run: no scenario matches the selection (--filter/--protocol)\n");
@@ -312,6 +367,11 @@ static int run_suite(const run_args *a, const mqs_scenario_set *set)
         return MQS_EXIT_UNREACHABLE;
     }
     bool wrote = false;
+    if (st == MQS_RUN_OK && a->broker_name) {
+        mqs_free(rep.broker);
+        if (!(rep.broker = mqs_strdup(a->broker_name)))
+            st = -1;
+    }
     if (st != MQS_RUN_OK || fill_options(a, &rep) < 0) {
         fprintf(stderr, "mqttspec run: out of memory\n");
         rc = MQS_EXIT_FAIL;

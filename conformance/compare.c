@@ -72,18 +72,29 @@ static int cmp_row(const void *pa, const void *pb)
     return a->order < b->order ? -1 : a->order > b->order;
 }
 
-/* "broker · transport" (the target when the broker is unknown), unique among columns. */
+/* True when the run used a TLS client certificate (a "cert=" option). */
+static bool used_client_cert(const mqs_report *r)
+{
+    for (size_t i = 0; i < r->n_options; i++)
+        if (r->options[i] && !strncmp(r->options[i], "cert=", 5))
+            return true;
+    return false;
+}
+
+/* "broker · transport" (the target when the broker is unknown; "+cert" when the run
+ * used a client certificate), unique among columns. */
 static int make_label(mx *m, size_t k)
 {
     const mqs_report *r = m->in[m->cols[k].input].report;
     char *name = r->broker ? mqs_strdup(r->broker) : mqs_redact_target(mqs_str(r->target));
     if (!name)
         return -1;
-    size_t cap = strlen(name) + strlen(m->cols[k].transport) + 32;
+    const char *cert = used_client_cert(r) ? "+cert" : "";
+    size_t cap = strlen(name) + strlen(m->cols[k].transport) + 40;
     char *label = mqs_malloc(cap);
     for (unsigned dup = 1; label; dup++) {
-        int len = snprintf(label, cap, dup == 1 ? "%s \xc2\xb7 %s" : "%s \xc2\xb7 %s (%u)", name,
-                           m->cols[k].transport, dup);
+        int len = snprintf(label, cap, dup == 1 ? "%s \xc2\xb7 %s%s" : "%s \xc2\xb7 %s%s (%u)", name,
+                           m->cols[k].transport, cert, dup);
         if (len < 0)
             break;
         size_t j = 0;

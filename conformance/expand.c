@@ -73,10 +73,10 @@ void mqs_buf_free(mqs_buf *b)
 /* ---- walker ---- */
 
 typedef struct walk {
-    const mqs_vars *v;                       /* NULL in check mode */
-    const char *const *clients;              /* check mode */
+    const mqs_vars *v;          /* NULL in check mode */
+    const char *const *clients; /* check mode */
     size_t n_clients;
-    mqs_buf *out;                            /* NULL in check mode */
+    mqs_buf *out; /* NULL in check mode */
     unsigned uses;
     char *err;
     size_t errlen;
@@ -232,11 +232,9 @@ static int walk_var_ref(walk *w, const char *s, size_t n, int depth, uint64_t *s
     size_t alen = colon ? n - klen - 1 : 0;
 #define KEY_IS(lit) (klen == sizeof lit - 1 && !memcmp(s, lit, klen))
     if (!colon && KEY_IS("topic"))
-        return w->v ? emit(w, w->v->topic, strlen(w->v->topic), size)
-                    : (*size += MQS_TOPIC_EST, 0);
+        return w->v ? emit(w, w->v->topic, strlen(w->v->topic), size) : (*size += MQS_TOPIC_EST, 0);
     if (!colon && KEY_IS("token"))
-        return w->v ? emit(w, w->v->token, strlen(w->v->token), size)
-                    : (*size += MQS_TOKEN_EST, 0);
+        return w->v ? emit(w, w->v->token, strlen(w->v->token), size) : (*size += MQS_TOKEN_EST, 0);
     if (!colon && KEY_IS("username"))
         return walk_secret(w, w->v ? w->v->username : NULL, MQS_USES_USERNAME, "username", size);
     if (!colon && KEY_IS("password"))

@@ -22,7 +22,9 @@
 
 #define MQS_READ_CHUNK 65536u
 #define MQS_TRACE_MAX_ENTRIES 4000u
-#define MQS_TRACE_MAX_BYTES 65536u
+#define MQS_TRACE_MAX_BYTES 65536u             /* bytes kept per trace entry */
+#define MQS_TRACE_TOTAL_BYTES (4u << 20)       /* bytes kept per case, all entries */
+#define MQS_RX_FRAME_MAX (64u * 1024u * 1024u) /* largest packet accepted from a broker */
 #define MQS_CLEANUP_MS 5000
 #define MQS_SPLIT_PAUSE_MS 20
 #define MQS_CLEANUP_CLIENT 1295u /* "zz": the cleanup connection's client index */
@@ -37,11 +39,12 @@ typedef struct rxpkt {
 typedef struct client {
     const char *name;
     char cid[24];
-    mqs_conn *conn;      /* open connection, or NULL */
-    bool peer_closed;    /* the broker closed it (conn is NULL then) */
+    mqs_conn *conn;   /* open connection, or NULL */
+    bool peer_closed; /* the broker closed it (conn is NULL then) */
     char closed_how[160];
-    mqs_buf rx;          /* bytes read, not yet cut into frames */
-    rxpkt *q;            /* decoded packets not yet consumed: q[head..n) */
+    mqs_framer fr;  /* cuts the bytes read into frames; storage grows to the largest frame */
+    uint8_t *chunk; /* one read (MQS_READ_CHUNK bytes) */
+    rxpkt *q;       /* decoded packets not yet consumed: q[head..n) */
     size_t head, n, cap;
 } client;
 
@@ -66,6 +69,7 @@ typedef struct ctx {
     mqs_trace_entry *tr;
     size_t ntr, captr;
     bool tr_full;
+    size_t tr_bytes; /* bytes kept in the trace so far */
     /* what the case leaves on the broker */
     char **retained;
     size_t n_retained;
@@ -122,6 +126,9 @@ static void trace_add(ctx *c, const char *client_name, int dir, const uint8_t *b
     e->client = mqs_strdup(client_name ? client_name : "");
     e->text = mqs_strdup(text ? text : "");
     size_t keep = len > MQS_TRACE_MAX_BYTES ? MQS_TRACE_MAX_BYTES : len;
+    if (c->tr_bytes + keep > MQS_TRACE_TOTAL_BYTES)
+        keep = 0; /* the text stays; the case kept enough bytes already */
+    c->tr_bytes += keep;
     if (bytes && keep) {
         e->bytes = mqs_malloc(keep);
         if (e->bytes) {
@@ -214,9 +221,10 @@ static int oracle_fail(ctx *c, const client *cl, int status, const mqs_diag *d, 
 {
     const char *rule = mqs_status_rule(status);
     char text[600];
-    snprintf(text, sizeof text, "the broker sent a malformed %s to client %s: %s%s%s%s (byte %zu%s%s)",
-             what, cl->name, mqs_status_str(status), rule ? " [" : "", rule ? rule : "",
-             rule ? "]" : "", d->offset, d->field ? ", " : "", d->field ? d->field : "");
+    snprintf(text, sizeof text,
+             "the broker sent a malformed %s to client %s: %s%s%s%s (byte %zu%s%s)", what, cl->name,
+             mqs_status_str(status), rule ? " [" : "", rule ? rule : "", rule ? "]" : "", d->offset,
+             d->field ? ", " : "", d->field ? d->field : "");
     set_outcome(c, MQS_VERDICT_FAIL, rule ? rule : "MQS-malformed", text);
     return -1;
 }
@@ -295,48 +303,99 @@ static int decode_frame(ctx *c, client *cl, const uint8_t *frame, size_t len, rx
     return oracle_fail(c, cl, st, &d, what);
 }
 
-/* Cuts every whole frame out of cl->rx into the queue. */
+/* Bytes read but not yet cut into a whole frame. */
+static size_t rx_pending(const client *cl)
+{
+    return cl->fr.len - cl->fr.consumed;
+}
+
+/* Grows the framer's storage to hold at least need bytes. @return 0 or -1 (oom). */
+static int rx_grow(client *cl, size_t need)
+{
+    size_t cap = cl->fr.cap ? cl->fr.cap : MQS_READ_CHUNK;
+    while (cap < need)
+        cap *= 2;
+    if (cap == cl->fr.cap)
+        return 0;
+    uint8_t *p = mqs_realloc(cl->fr.buf, cap);
+    if (!p)
+        return -1;
+    cl->fr.buf = p;
+    cl->fr.cap = cap;
+    return 0;
+}
+
+/* Queues one whole frame (decoded; a malformed one fails the case). */
+static int take_frame(ctx *c, client *cl, const uint8_t *frame, size_t flen)
+{
+    rxpkt r;
+    int rc = decode_frame(c, cl, frame, flen, &r);
+    if (rc < 0)
+        return rc;
+    mqs_buf text = {0};
+    mqs_packet_describe(&r.pkt, &text);
+    mqs_buf_terminate(&text);
+    trace_add(c, cl->name, 1, r.bytes, r.len, text.p ? (const char *)text.p : "");
+    mqs_buf_free(&text);
+    if (queue_push(c, cl, &r) < 0) {
+        rxpkt_free(&r);
+        return case_error(c, "out of memory");
+    }
+    return 0;
+}
+
+/* A frame larger than the framer's storage is coming: make room for it. */
+static int make_room(ctx *c, client *cl)
+{
+    uint32_t rem = 0;
+    size_t hdr = 0;
+    mqs_frame_peek(cl->fr.buf + cl->fr.consumed, rx_pending(cl), 0, NULL, NULL, &rem, &hdr, NULL);
+    size_t total = hdr + rem;
+    if (total > MQS_RX_FRAME_MAX)
+        return case_error(c,
+                          "the broker announced a %zu-byte packet to client %s; mqttspec "
+                          "accepts at most %u bytes",
+                          total, cl->name, MQS_RX_FRAME_MAX);
+    mqs_framer_push(&cl->fr, NULL, 0); /* moves the pending bytes to the front */
+    if (rx_grow(cl, total) < 0) {
+        c->oom = true;
+        return case_error(c, "out of memory");
+    }
+    return 0;
+}
+
+/* Cuts every whole frame out of the framer into the queue. */
 static int cut_frames(ctx *c, client *cl)
 {
-    size_t off = 0;
-    int rc = 0;
-    while (rc == 0 && off < cl->rx.len) {
-        uint8_t type, flags;
-        uint32_t rem;
-        size_t hdr;
+    for (;;) {
+        const uint8_t *frame;
+        size_t flen;
         mqs_diag d = {0, 0, NULL};
-        int st = mqs_frame_peek(cl->rx.p + off, cl->rx.len - off, 0, &type, &flags, &rem, &hdr,
-                                &d);
+        int st = mqs_framer_next(&cl->fr, &frame, &flen, &d);
         if (st == MQS_NEED_MORE)
-            break;
+            return 0;
+        if (st == MQS_E_BUFFER_TOO_SMALL)
+            return make_room(c, cl);
         if (st != MQS_OK) {
-            trace_add(c, cl->name, 1, cl->rx.p + off, cl->rx.len - off, "unframeable bytes");
-            rc = oracle_fail(c, cl, st, &d, "fixed header");
-            break;
+            trace_add(c, cl->name, 1, cl->fr.buf + cl->fr.consumed, rx_pending(cl),
+                      "unframeable bytes");
+            return oracle_fail(c, cl, st, &d, "fixed header");
         }
-        size_t flen = hdr + rem;
-        if (cl->rx.len - off < flen)
-            break;
-        rxpkt r;
-        rc = decode_frame(c, cl, cl->rx.p + off, flen, &r);
-        if (rc == 0) {
-            mqs_buf text = {0};
-            mqs_packet_describe(&r.pkt, &text);
-            mqs_buf_terminate(&text);
-            trace_add(c, cl->name, 1, r.bytes, r.len, text.p ? (const char *)text.p : "");
-            mqs_buf_free(&text);
-            if (queue_push(c, cl, &r) < 0) {
-                rxpkt_free(&r);
-                rc = case_error(c, "out of memory");
-            }
-        }
-        off += flen;
+        if (take_frame(c, cl, frame, flen) < 0)
+            return -1;
     }
-    if (off) {
-        memmove(cl->rx.p, cl->rx.p + off, cl->rx.len - off);
-        cl->rx.len -= off;
+}
+
+/* Appends what was read to the framer, growing its storage when needed. */
+static int rx_push(ctx *c, client *cl, size_t got)
+{
+    if (mqs_framer_push(&cl->fr, cl->chunk, got) == MQS_OK)
+        return 0;
+    if (rx_grow(cl, cl->fr.len + got) < 0 || mqs_framer_push(&cl->fr, cl->chunk, got) != MQS_OK) {
+        c->oom = true;
+        return case_error(c, "out of memory");
     }
-    return rc;
+    return 0;
 }
 
 static void mark_closed(ctx *c, client *cl, const char *how)
@@ -354,22 +413,10 @@ enum { EV_PACKET, EV_CLOSED, EV_TIMEOUT, EV_STOP };
  * EV_CLOSED, EV_TIMEOUT or EV_STOP (case failed / errored). */
 static int pump(ctx *c, client *cl, int64_t deadline)
 {
-    if (cl->rx.cap < cl->rx.len + MQS_READ_CHUNK + 1) {
-        uint8_t *p = mqs_realloc(cl->rx.p, cl->rx.len + MQS_READ_CHUNK + 1);
-        if (!p) {
-            c->oom = true;
-            case_error(c, "out of memory");
-            return EV_STOP;
-        }
-        cl->rx.p = p;
-        cl->rx.cap = cl->rx.len + MQS_READ_CHUNK + 1;
-    }
     size_t got = 0;
-    int rc = mqs_conn_read(cl->conn, cl->rx.p + cl->rx.len, MQS_READ_CHUNK, &got, deadline);
-    if (rc == MQS_NET_OK) {
-        cl->rx.len += got;
-        return cut_frames(c, cl) < 0 ? EV_STOP : EV_PACKET;
-    }
+    int rc = mqs_conn_read(cl->conn, cl->chunk, MQS_READ_CHUNK, &got, deadline);
+    if (rc == MQS_NET_OK)
+        return rx_push(c, cl, got) < 0 || cut_frames(c, cl) < 0 ? EV_STOP : EV_PACKET;
     if (rc == MQS_NET_TIMEOUT)
         return EV_TIMEOUT;
     char how[160];
@@ -379,12 +426,13 @@ static int pump(ctx *c, client *cl, int64_t deadline)
         snprintf(how, sizeof how, "reset by the broker");
     else
         snprintf(how, sizeof how, "lost: %s", mqs_conn_error(cl->conn));
-    if (cl->rx.len) {
+    size_t pending = rx_pending(cl);
+    if (pending) {
         char note[96];
-        snprintf(note, sizeof note, " (after %zu bytes of an incomplete packet)", cl->rx.len);
+        snprintf(note, sizeof note, " (after %zu bytes of an incomplete packet)", pending);
         strncat(how, note, sizeof how - strlen(how) - 1);
-        trace_add(c, cl->name, 1, cl->rx.p, cl->rx.len, "incomplete packet");
-        cl->rx.len = 0;
+        trace_add(c, cl->name, 1, cl->fr.buf + cl->fr.consumed, pending, "incomplete packet");
+        cl->fr.len = cl->fr.consumed = 0;
     }
     mark_closed(c, cl, how);
     return EV_CLOSED;
@@ -473,8 +521,8 @@ static void track_hex(ctx *c, const uint8_t *bytes, size_t len)
         uint8_t type, flags;
         uint32_t rem;
         size_t hdr;
-        if (mqs_frame_peek(bytes + off, len - off, MQS_LENIENT_NON_MINIMAL_RL, &type, &flags,
-                           &rem, &hdr, NULL) != MQS_OK ||
+        if (mqs_frame_peek(bytes + off, len - off, MQS_LENIENT_NON_MINIMAL_RL, &type, &flags, &rem,
+                           &hdr, NULL) != MQS_OK ||
             len - off < hdr + rem)
             return;
         const uint8_t *body = bytes + off + hdr;
@@ -493,8 +541,7 @@ static void track_hex(ctx *c, const uint8_t *bytes, size_t len)
                              k->client_id.len);
                 if (k->will_flag && k->will_retain &&
                     cleanable_topic(k->will_topic.ptr, k->will_topic.len))
-                    remember(c, &c->retained, &c->n_retained, k->will_topic.ptr,
-                             k->will_topic.len);
+                    remember(c, &c->retained, &c->n_retained, k->will_topic.ptr, k->will_topic.len);
             }
         }
         off += hdr + rem;
@@ -533,8 +580,8 @@ static void describe_sent(ctx *c, const uint8_t *bytes, size_t len, mqs_buf *out
         } else {
             const char *rule = mqs_status_rule(st);
             mqs_buf_printf(out, "malformed %s (%s%s%s%s, byte %zu)", mqs_type_name(type),
-                           mqs_status_str(st), rule ? " [" : "", rule ? rule : "",
-                           rule ? "]" : "", d.offset);
+                           mqs_status_str(st), rule ? " [" : "", rule ? rule : "", rule ? "]" : "",
+                           d.offset);
         }
         off += hdr + rem;
     }
@@ -562,9 +609,14 @@ static bool past_case_deadline(ctx *c)
     return true;
 }
 
-/* Writes bytes (in split chunks when asked), tracing them with the secret redacted. */
+/* Byte ranges that hold a password, masked in the trace. */
+typedef struct secret {
+    size_t off, len;
+} secret;
+
+/* Writes bytes (in split chunks when asked), tracing them with the secrets masked. */
 static int send_bytes(ctx *c, const mqs_sc_step *s, client *cl, const uint8_t *bytes, size_t len,
-                      size_t secret_off, size_t secret_len)
+                      const secret *secrets, size_t n_secrets)
 {
     mqs_buf text = {0};
     describe_sent(c, bytes, len, &text);
@@ -574,8 +626,9 @@ static int send_bytes(ctx *c, const mqs_sc_step *s, client *cl, const uint8_t *b
     uint8_t *shown = mqs_malloc(len);
     if (shown) {
         memcpy(shown, bytes, len);
-        if (secret_len && secret_off + secret_len <= len)
-            memset(shown + secret_off, '*', secret_len);
+        for (size_t i = 0; i < n_secrets; i++)
+            if (secrets[i].len && secrets[i].off + secrets[i].len <= len)
+                memset(shown + secrets[i].off, '*', secrets[i].len);
     }
     trace_add(c, cl->name, 0, shown, shown ? len : 0, text.p ? (const char *)text.p : "");
     mqs_free(shown);
@@ -596,8 +649,9 @@ static int send_bytes(ctx *c, const mqs_sc_step *s, client *cl, const uint8_t *b
         if (rc == MQS_NET_TIMEOUT) {
             if (past_case_deadline(c))
                 return -1;
-            return step_fail(c, s, "could not write %zu bytes to the broker within %lld ms "
-                                   "(it stopped reading)",
+            return step_fail(c, s,
+                             "could not write %zu bytes to the broker within %lld ms "
+                             "(it stopped reading)",
                              len, (long long)(deadline - mqs_now_ms()));
         }
         if (rc != MQS_NET_OK) {
@@ -621,25 +675,42 @@ static void build_ctx(ctx *c, client *cl, mqs_build_ctx *b)
     b->password = c->o->password;
 }
 
-/* Builds and sends a structured packet. */
-static int send_spec(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_packet *spec)
+/* Builds structured packets and sends them in one write. */
+static int send_specs(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_packet *specs,
+                      size_t n)
 {
     mqs_build_ctx bc;
     build_ctx(c, cl, &bc);
     mqs_buf bytes = {0};
-    mqs_built info;
-    memset(&info, 0, sizeof info);
-    char err[300];
-    int rc;
-    if (mqs_spec_build(spec, &bc, &bytes, &info, err, sizeof err) < 0) {
-        rc = case_error(c, "%s", err);
-    } else {
-        track_built(c, &info);
-        rc = send_bytes(c, s, cl, bytes.p, bytes.len, info.secret_off, info.secret_len);
+    secret *sec = mqs_calloc(n, sizeof *sec);
+    int rc = 0;
+    if (!sec) {
+        c->oom = true;
+        rc = case_error(c, "out of memory");
     }
-    mqs_built_free(&info);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        mqs_built info;
+        memset(&info, 0, sizeof info);
+        size_t start = bytes.len;
+        char err[300];
+        if (mqs_spec_build(&specs[i], &bc, &bytes, &info, err, sizeof err) < 0) {
+            rc = case_error(c, "%s", err);
+        } else {
+            track_built(c, &info);
+            sec[i] = (secret){start + info.secret_off, info.secret_len};
+        }
+        mqs_built_free(&info);
+    }
+    if (rc == 0)
+        rc = send_bytes(c, s, cl, bytes.p, bytes.len, sec, n);
+    mqs_free(sec);
     mqs_buf_free(&bytes);
     return rc;
+}
+
+static int send_spec(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_packet *spec)
+{
+    return send_specs(c, s, cl, spec, 1);
 }
 
 /* Sends a packet with only a type (DISCONNECT, PINGREQ). */
@@ -658,8 +729,7 @@ static int need_conn(ctx *c, const client *cl)
 {
     if (cl->conn || cl->peer_closed)
         return 0;
-    return case_error(c, "client %s is not connected (add a connect or open step first)",
-                      cl->name);
+    return case_error(c, "client %s is not connected (add a connect or open step first)", cl->name);
 }
 
 static const char *spec_text(ctx *c, const mqs_sc_packet *spec, mqs_buf *b)
@@ -696,10 +766,11 @@ static int wait_failed(ctx *c, const mqs_sc_step *s, const client *cl, int ev, c
                          cl->name, want);
     if (past_case_deadline(c))
         return -1;
-    if (cl->rx.len)
-        return step_fail(c, s, "no whole packet within %lld ms on client %s (expected %s; got "
-                               "%zu bytes of an incomplete packet)",
-                         (long long)step_timeout(c, s), cl->name, want, cl->rx.len);
+    if (rx_pending(cl))
+        return step_fail(c, s,
+                         "no whole packet within %lld ms on client %s (expected %s; got "
+                         "%zu bytes of an incomplete packet)",
+                         (long long)step_timeout(c, s), cl->name, want, rx_pending(cl));
     return step_fail(c, s, "no packet within %lld ms on client %s (expected %s)",
                      (long long)step_timeout(c, s), cl->name, want);
 }
@@ -817,16 +888,18 @@ static int expect_closed(ctx *c, const mqs_sc_step *s, client *cl, uint16_t allo
         }
         if (ev == EV_TIMEOUT) {
             if (!past_case_deadline(c))
-                rc = step_fail(c, s, "the broker did not close the connection of client %s "
-                                     "within %lld ms",
+                rc = step_fail(c, s,
+                               "the broker did not close the connection of client %s "
+                               "within %lld ms",
                                cl->name, (long long)step_timeout(c, s));
             else
                 rc = -1;
             break;
         }
         if (!(allow & (1u << r->pkt.type))) {
-            rc = step_fail(c, s, "expected the broker to close the connection of client %s, "
-                                 "got %s",
+            rc = step_fail(c, s,
+                           "expected the broker to close the connection of client %s, "
+                           "got %s",
                            cl->name, describe_rx(r, &got));
             consume(cl);
             break;
@@ -949,6 +1022,11 @@ static int expect_one_of(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_
             rc = mqs_now_ms() < start + scaled(c, none->ms) && past_case_deadline(c) ? -1 : 0;
             if (rc == 0)
                 chose(c, cl, e, none);
+        } else if (ev == EV_TIMEOUT && closing && !past_case_deadline(c)) {
+            rc = step_fail(c, s,
+                           "the broker did not close the connection of client %s within "
+                           "%lld ms (expected %s)",
+                           cl->name, (long long)step_timeout(c, s), w);
         } else if (ev != EV_PACKET) {
             rc = wait_failed(c, s, cl, ev, w);
         } else {
@@ -981,12 +1059,18 @@ static int run_expectation(ctx *c, const mqs_sc_step *s, client *cl, const mqs_s
     if (need_conn(c, cl) < 0)
         return -1;
     switch (e->kind) {
-    case MQS_EXP_PACKET: return expect_packet(c, s, cl, e);
-    case MQS_EXP_PACKETS: return expect_any_order(c, s, cl, e);
-    case MQS_EXP_ONE_OF: return expect_one_of(c, s, cl, e);
-    case MQS_EXP_CLOSED: return expect_closed(c, s, cl, e->allow);
-    case MQS_EXP_NONE: return expect_none(c, s, cl, e->ms);
-    default: return 0;
+    case MQS_EXP_PACKET:
+        return expect_packet(c, s, cl, e);
+    case MQS_EXP_PACKETS:
+        return expect_any_order(c, s, cl, e);
+    case MQS_EXP_ONE_OF:
+        return expect_one_of(c, s, cl, e);
+    case MQS_EXP_CLOSED:
+        return expect_closed(c, s, cl, e->allow);
+    case MQS_EXP_NONE:
+        return expect_none(c, s, cl, e->ms);
+    default:
+        return 0;
     }
 }
 
@@ -1019,7 +1103,15 @@ static int open_conn(ctx *c, const mqs_sc_step *s, client *cl)
                           cl->name);
     check_leftovers(c, cl);
     queue_clear(cl);
-    cl->rx.len = 0;
+    if (!cl->chunk && !(cl->chunk = mqs_malloc(MQS_READ_CHUNK))) {
+        c->oom = true;
+        return case_error(c, "out of memory");
+    }
+    if (!cl->fr.buf && rx_grow(cl, MQS_READ_CHUNK) < 0) {
+        c->oom = true;
+        return case_error(c, "out of memory");
+    }
+    mqs_framer_init(&cl->fr, cl->fr.buf, cl->fr.cap, 0);
     cl->peer_closed = false;
     char err[300];
     mqs_conn *conn = NULL;
@@ -1067,8 +1159,10 @@ static int step_send(ctx *c, const mqs_sc_step *s, client *cl)
         return -1;
     if (s->has_pkt)
         return send_spec(c, s, cl, &s->pkt);
+    if (s->n_pkts)
+        return send_specs(c, s, cl, s->pkts, s->n_pkts);
     track_hex(c, s->hex, s->hex_len);
-    return send_bytes(c, s, cl, s->hex, s->hex_len, 0, 0);
+    return send_bytes(c, s, cl, s->hex, s->hex_len, NULL, 0);
 }
 
 static int step_wait(ctx *c, const mqs_sc_step *s)
@@ -1092,11 +1186,14 @@ static int run_step(ctx *c, const mqs_sc_step *s)
         if (open_conn(c, s, cl) < 0 || send_spec(c, s, cl, &s->pkt) < 0)
             return -1;
         return run_expectation(c, s, cl, &s->expect);
-    case MQS_OP_OPEN: return open_conn(c, s, cl);
-    case MQS_OP_SEND: return step_send(c, s, cl);
+    case MQS_OP_OPEN:
+        return open_conn(c, s, cl);
+    case MQS_OP_SEND:
+        return step_send(c, s, cl);
     case MQS_OP_EXPECT:
     case MQS_OP_EXPECT_NONE:
-    case MQS_OP_EXPECT_CLOSED: return run_expectation(c, s, cl, &s->expect);
+    case MQS_OP_EXPECT_CLOSED:
+        return run_expectation(c, s, cl, &s->expect);
     case MQS_OP_DISCONNECT:
         if (need_conn(c, cl) < 0)
             return -1;
@@ -1111,8 +1208,10 @@ static int run_step(ctx *c, const mqs_sc_step *s)
         check_leftovers(c, cl);
         close_conn(c, s, cl, false, s->abrupt);
         return c->stop ? -1 : 0;
-    case MQS_OP_WAIT: return step_wait(c, s);
-    case MQS_OP_PING: return step_ping(c, s, cl);
+    case MQS_OP_WAIT:
+        return step_wait(c, s);
+    case MQS_OP_PING:
+        return step_ping(c, s, cl);
     }
     return 0;
 }
@@ -1151,8 +1250,8 @@ static int mini_wait(mini *m, int want, mqs_packet *out)
         uint8_t type, flags;
         uint32_t rem;
         size_t hdr;
-        int st = mqs_frame_peek(m->rx.p, m->rx.len, MQS_LENIENT_NON_MINIMAL_RL, &type, &flags,
-                                &rem, &hdr, NULL);
+        int st = mqs_frame_peek(m->rx.p, m->rx.len, MQS_LENIENT_NON_MINIMAL_RL, &type, &flags, &rem,
+                                &hdr, NULL);
         if (st == MQS_OK && m->rx.len >= hdr + rem) {
             used = hdr + rem;
             if (type != want)
@@ -1360,7 +1459,8 @@ static void ctx_free(ctx *c)
         mqs_conn_close(c->cl[i].conn, true);
         queue_clear(&c->cl[i]);
         mqs_free(c->cl[i].q);
-        mqs_buf_free(&c->cl[i].rx);
+        mqs_free(c->cl[i].fr.buf);
+        mqs_free(c->cl[i].chunk);
     }
     mqs_free(c->cl);
     mqs_free(c->cids);
@@ -1500,7 +1600,7 @@ static void probe_version(mini *m, mqs_probe *out)
     if (mini_send(m, &p) < 0 || mini_wait(m, MQS_PUBLISH, &got) < 0)
         return;
     size_t n = got.publish.payload.len < sizeof out->broker - 1 ? got.publish.payload.len
-                                                               : sizeof out->broker - 1;
+                                                                : sizeof out->broker - 1;
     for (size_t i = 0; i < n; i++) {
         uint8_t ch = got.publish.payload.ptr[i];
         out->broker[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
@@ -1514,8 +1614,9 @@ void mqs_probe_run(const mqs_endpoint *ep, unsigned proto, const char *username,
 {
     memset(out, 0, sizeof *out);
     int64_t now = mqs_now_ms();
-    mini m = {ep, proto == MQS_PROTO_31 ? MQS_V31 : MQS_V311, username, password,
-              now + (int64_t)(3000.0 * timeout_factor), NULL, {0}};
+    mini m = {ep,       proto == MQS_PROTO_31 ? MQS_V31 : MQS_V311, username,
+              password, now + (int64_t)(3000.0 * timeout_factor),   NULL,
+              {0}};
     out->connack = mini_connect(&m, client_id, out->err, sizeof out->err);
     if (out->connack == 0 && want_version) {
         m.deadline = mqs_now_ms() + (int64_t)(1000.0 * timeout_factor);

@@ -22,8 +22,8 @@ typedef struct mqs_case_opts {
     const char *username;  /* --username / --password, NULL when not given */
     const char *password;
     bool no_anonymous;
-    const char *token;     /* the run's unique token: [a-z0-9]{8} */
-    size_t case_index;     /* unique per case within the run */
+    const char *token;       /* the run's unique token: [a-z0-9]{8} */
+    size_t case_index;       /* unique per case within the run */
     const char *skip_reason; /* non-NULL: the case is SKIP with this reason (not run) */
 } mqs_case_opts;
 

@@ -90,7 +90,9 @@ void mqs_packet_describe(const mqs_packet *p, mqs_buf *out)
 {
     mqs_buf_puts(out, mqs_type_name(p->type));
     switch (p->type) {
-    case MQS_CONNECT: describe_connect(p, out); break;
+    case MQS_CONNECT:
+        describe_connect(p, out);
+        break;
     case MQS_CONNACK:
         mqs_buf_printf(out, " rc=%u session_present=%d", p->connack.return_code,
                        p->connack.session_present);
@@ -110,7 +112,9 @@ void mqs_packet_describe(const mqs_packet *p, mqs_buf *out)
     case MQS_PUBREC:
     case MQS_PUBREL:
     case MQS_PUBCOMP:
-    case MQS_UNSUBACK: mqs_buf_printf(out, " id=%u", p->packet_id); break;
+    case MQS_UNSUBACK:
+        mqs_buf_printf(out, " id=%u", p->packet_id);
+        break;
     case MQS_SUBSCRIBE:
         mqs_buf_printf(out, " id=%u", p->packet_id);
         describe_items(out, p, true, true);
@@ -123,7 +127,8 @@ void mqs_packet_describe(const mqs_packet *p, mqs_buf *out)
         mqs_buf_printf(out, " id=%u", p->packet_id);
         describe_items(out, p, true, false);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -181,6 +186,11 @@ void mqs_spec_describe(const mqs_sc_packet *spec, const mqs_vars *v, mqs_buf *ou
         }
         mqs_buf_puts(out, "]");
     }
+    if (spec->not_match) {
+        mqs_buf_puts(out, " not(");
+        mqs_spec_describe(spec->not_match, v, out);
+        mqs_buf_puts(out, ")");
+    }
 }
 
 /* ---- match ---- */
@@ -208,8 +218,7 @@ static int match_num(const char *key, const mqs_sc_num *n, int64_t got, const mq
         return -1;
     if (want == got)
         return 1;
-    return why_set(why, whylen, "%s is %lld, expected %lld", key, (long long)got,
-                   (long long)want);
+    return why_set(why, whylen, "%s is %lld, expected %lld", key, (long long)got, (long long)want);
 }
 
 static int match_bool(const char *key, mqs_sc_bool want, bool got, char *why, size_t whylen)
@@ -258,14 +267,15 @@ static int match_payload_size(const mqs_sc_num *n, mqs_str got, const mqs_vars *
                        (long long)want);
     for (size_t i = 0; i < got.len; i++)
         if (got.ptr[i] != mqs_spec_pattern_byte(i))
-            return why_set(why, whylen, "payload byte %zu is 0x%02x, expected 0x%02x (the "
-                                        "generated pattern)",
+            return why_set(why, whylen,
+                           "payload byte %zu is 0x%02x, expected 0x%02x (the "
+                           "generated pattern)",
                            i, got.ptr[i], mqs_spec_pattern_byte(i));
     return 1;
 }
 
-static int match_codes(const mqs_sc_packet *spec, const mqs_packet *p, const mqs_vars *v,
-                       char *why, size_t whylen)
+static int match_codes(const mqs_sc_packet *spec, const mqs_packet *p, const mqs_vars *v, char *why,
+                       size_t whylen)
 {
     if (!spec->has_return_codes)
         return 1;
@@ -288,10 +298,10 @@ int mqs_spec_match(const mqs_sc_packet *spec, const mqs_packet *p, const mqs_var
     if (spec->type && spec->type != p->type)
         return why_set(why, whylen, "packet type");
     int rc;
-#define STEP(expr)                                                                             \
-    do {                                                                                       \
-        if ((rc = (expr)) != 1)                                                                \
-            return rc;                                                                         \
+#define STEP(expr)                                                                                 \
+    do {                                                                                           \
+        if ((rc = (expr)) != 1)                                                                    \
+            return rc;                                                                             \
     } while (0)
     STEP(match_num("flags", &spec->flags, p->flags, v, why, whylen));
     STEP(match_num("return code", &spec->return_code, p->connack.return_code, v, why, whylen));
@@ -306,6 +316,20 @@ int mqs_spec_match(const mqs_sc_packet *spec, const mqs_packet *p, const mqs_var
     STEP(match_payload_size(&spec->payload_size, p->publish.payload, v, why, whylen));
     STEP(match_codes(spec, p, v, why, whylen));
 #undef STEP
+    if (spec->not_match) {
+        char inner[8];
+        rc = mqs_spec_match(spec->not_match, p, v, inner, sizeof inner);
+        if (rc < 0)
+            return mqs_spec_match(spec->not_match, p, v, why, whylen);
+        if (rc == 1) {
+            mqs_buf d = {0};
+            mqs_spec_describe(spec->not_match, v, &d);
+            mqs_buf_terminate(&d);
+            why_set(why, whylen, "it matches the excluded %s", d.p ? (const char *)d.p : "");
+            mqs_buf_free(&d);
+            return 0;
+        }
+    }
     return 1;
 }
 
@@ -313,13 +337,18 @@ int mqs_spec_save_value(mqs_sc_field f, const mqs_packet *p, mqs_buf *out)
 {
     mqs_buf_terminate(out);
     switch (f) {
-    case MQS_FIELD_PACKET_ID: return mqs_buf_printf(out, "%u", p->packet_id);
-    case MQS_FIELD_TOPIC: return mqs_buf_append(out, p->publish.topic.ptr, p->publish.topic.len);
+    case MQS_FIELD_PACKET_ID:
+        return mqs_buf_printf(out, "%u", p->packet_id);
+    case MQS_FIELD_TOPIC:
+        return mqs_buf_append(out, p->publish.topic.ptr, p->publish.topic.len);
     case MQS_FIELD_PAYLOAD:
         return mqs_buf_append(out, p->publish.payload.ptr, p->publish.payload.len);
-    case MQS_FIELD_QOS: return mqs_buf_printf(out, "%u", p->qos);
-    case MQS_FIELD_RETURN_CODE: return mqs_buf_printf(out, "%u", p->connack.return_code);
-    case MQS_FIELD_SESSION_PRESENT: return mqs_buf_printf(out, "%d", p->connack.session_present);
+    case MQS_FIELD_QOS:
+        return mqs_buf_printf(out, "%u", p->qos);
+    case MQS_FIELD_RETURN_CODE:
+        return mqs_buf_printf(out, "%u", p->connack.return_code);
+    case MQS_FIELD_SESSION_PRESENT:
+        return mqs_buf_printf(out, "%d", p->connack.session_present);
     }
     return -1;
 }
@@ -376,7 +405,7 @@ static int oom(char *err, size_t errlen)
 static int build_list(const mqs_sc_packet *spec, const mqs_vars *v, pool *pl, mqs_packet *pkt,
                       char *err, size_t errlen)
 {
-    size_t n = spec->has_subs ? spec->n_subs
+    size_t n = spec->has_subs      ? spec->n_subs
                : spec->has_filters ? spec->n_filters
                                    : spec->n_return_codes;
     pl->list = mqs_calloc(n ? n : 1, sizeof *pl->list);
@@ -556,10 +585,10 @@ static int note_built(const mqs_packet *pkt, const mqs_encode_raw *raw, const ui
     if (pkt->type != MQS_CONNECT || info->type != MQS_CONNECT)
         return 0;
     const mqs_connect *c = &pkt->connect;
-    uint8_t cf = raw->connect_flags >= 0 ? (uint8_t)raw->connect_flags
-                                         : (uint8_t)((c->clean_session ? 0x02 : 0) |
-                                                     (c->will_flag ? 0x04 : 0) |
-                                                     (c->will_retain ? 0x20 : 0));
+    uint8_t cf = raw->connect_flags >= 0
+                     ? (uint8_t)raw->connect_flags
+                     : (uint8_t)((c->clean_session ? 0x02 : 0) | (c->will_flag ? 0x04 : 0) |
+                                 (c->will_retain ? 0x20 : 0));
     info->connect = true;
     info->clean_session = (cf & 0x02) != 0;
     if (mqs_buf_append(&info->client_id, c->client_id.ptr, c->client_id.len) < 0 ||

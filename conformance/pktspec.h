@@ -27,13 +27,13 @@ typedef struct mqs_build_ctx {
 
 /** What a built packet leaves on the broker, for the cleanup, and where its secret is. */
 typedef struct mqs_built {
-    uint8_t type;          /* type nibble written */
-    bool connect;          /* a CONNECT was built: the fields below are set */
-    bool clean_session;    /* CONNECT: the clean session bit written */
-    mqs_buf client_id;     /* CONNECT: the client id written */
-    mqs_buf retain_topic;  /* PUBLISH with the RETAIN bit, or a CONNECT with a retained will */
+    uint8_t type;         /* type nibble written */
+    bool connect;         /* a CONNECT was built: the fields below are set */
+    bool clean_session;   /* CONNECT: the clean session bit written */
+    mqs_buf client_id;    /* CONNECT: the client id written */
+    mqs_buf retain_topic; /* PUBLISH with the RETAIN bit, or a CONNECT with a retained will */
     bool has_retain_topic;
-    size_t secret_off;     /* bytes [secret_off, secret_off + secret_len) hold a password */
+    size_t secret_off; /* bytes [secret_off, secret_off + secret_len) hold a password */
     size_t secret_len;
 } mqs_built;
 

@@ -125,8 +125,8 @@ static int probe_all(pool *pl, mqs_report *rep, char *err, size_t errlen)
     mqs_make_client_id(pl->token, 1679615, 1294, cid); /* "zzzz" "zy": never a case's */
     for (size_t e = 0; e < o->n_endpoints; e++) {
         mqs_probe pr;
-        mqs_probe_run(&o->endpoints[e], MQS_PROTO_311, o->username, o->password,
-                      o->timeout_factor, cid, e == 0, &pr);
+        mqs_probe_run(&o->endpoints[e], MQS_PROTO_311, o->username, o->password, o->timeout_factor,
+                      cid, e == 0, &pr);
         if (pr.connack == -2) {
             char *t = endpoint_text(&o->endpoints[e]);
             snprintf(err, errlen, "cannot reach %s: %s", t ? t : "the broker", pr.err);
@@ -135,10 +135,20 @@ static int probe_all(pool *pl, mqs_report *rep, char *err, size_t errlen)
         }
         if (e == 0 && pr.broker[0] && !(rep->broker = mqs_strdup(pr.broker)))
             return MQS_RUN_NOMEM;
+        if (pr.connack != 0 && o->notice) {
+            char text[400];
+            snprintf(text, sizeof text, "a plain MQTT 3.1.1 CONNECT%s got: %s%s",
+                     o->username ? " with the given credentials" : "", pr.err,
+                     pr.connack == 4 || pr.connack == 5
+                         ? (o->username ? " (check --username/--password)"
+                                        : " (the broker may need --username/--password)")
+                         : "");
+            o->notice(o->progress_ud, text);
+        }
         if (!(o->protocols & MQS_PROTO_31))
             continue;
-        mqs_probe_run(&o->endpoints[e], MQS_PROTO_31, o->username, o->password,
-                      o->timeout_factor, cid, false, &pr);
+        mqs_probe_run(&o->endpoints[e], MQS_PROTO_31, o->username, o->password, o->timeout_factor,
+                      cid, false, &pr);
         if (pr.connack == 1)
             pl->skip31[e] = "the broker refuses MQTT 3.1 (CONNACK 1 to an MQIsdp/3 CONNECT)";
         else if (pr.connack < 0)

@@ -20,17 +20,18 @@ typedef void (*mqs_progress_fn)(void *ud, const mqs_case_result *r, size_t done,
 typedef struct mqs_run_opts {
     const mqs_endpoint *endpoints; /* one per transport to run over */
     size_t n_endpoints;
-    unsigned protocols;            /* MQS_PROTO_* selected */
-    unsigned jobs;                 /* parallel cases (>= 1) */
-    double timeout_factor;         /* > 0 */
+    unsigned protocols;    /* MQS_PROTO_* selected */
+    unsigned jobs;         /* parallel cases (>= 1) */
+    double timeout_factor; /* > 0 */
     const char *username, *password;
     bool no_anonymous;
     bool client_cert;
-    const char *const *filters;    /* --filter patterns (any matches), none: all */
+    const char *const *filters; /* --filter patterns (any matches), none: all */
     size_t n_filters;
     const char *tool_version;
     mqs_progress_fn progress;
-    void *progress_ud;
+    void (*notice)(void *ud, const char *text); /* one-line notes about the target, may be NULL */
+    void *progress_ud;                          /* passed to progress and notice */
 } mqs_run_opts;
 
 #define MQS_RUN_OK 0

@@ -79,8 +79,8 @@ typedef struct mqs_sc_raw {
 typedef struct mqs_sc_packet {
     int type; /* mqs_type 1..14, or 0 when absent (expect: any type) */
     mqs_sc_bool dup, retain, session_present, clean_session;
-    mqs_sc_num qos, packet_id, return_code, payload_size, keepalive, protocol_level,
-        connect_flags, flags;
+    mqs_sc_num qos, packet_id, return_code, payload_size, keepalive, protocol_level, connect_flags,
+        flags;
     mqs_sc_str topic, payload, client_id, username, password, protocol_name;
     bool has_will;
     mqs_sc_will will;
@@ -94,6 +94,7 @@ typedef struct mqs_sc_packet {
     mqs_sc_num *return_codes;
     size_t n_return_codes;
     mqs_sc_raw raw;
+    const struct mqs_sc_packet *not_match; /* expect: the packet must NOT match this too */
 } mqs_sc_packet;
 
 /* What an expectation (or one alternative of one_of) waits for. */
@@ -102,8 +103,8 @@ typedef enum mqs_sc_expect_kind {
     MQS_EXP_PACKET,      /* the next packet matches pkts[0] */
     MQS_EXP_PACKETS,     /* the next n_pkts packets match pkts in any order */
     MQS_EXP_ONE_OF,      /* one of alts */
-    MQS_EXP_CLOSED,      /* the broker closes the connection (allow: packet types tolerated before) */
-    MQS_EXP_NONE,        /* no packet for ms */
+    MQS_EXP_CLOSED, /* the broker closes the connection (allow: packet types tolerated before) */
+    MQS_EXP_NONE,   /* no packet for ms */
 } mqs_sc_expect_kind;
 
 /* Fields an expect can save as ${var:NAME}. */
@@ -157,19 +158,21 @@ typedef enum mqs_sc_op {
 
 typedef struct mqs_sc_step {
     mqs_sc_op op;
-    int client;          /* index into mqs_scenario.clients, -1 when none */
-    unsigned only;       /* MQS_PROTO_* bits the step runs for (all by default) */
-    const char *note;    /* may be NULL */
-    const char *rule;    /* statement a failure names; NULL: the scenario's first */
-    int level;           /* mqs_level override, -1: the scenario's level */
-    int64_t timeout_ms;  /* -1: default (3000) */
-    int64_t ms;          /* wait / expect_none */
-    bool abrupt;         /* close */
-    bool has_pkt;        /* send / connect: pkt holds the packet */
+    int client;         /* index into mqs_scenario.clients, -1 when none */
+    unsigned only;      /* MQS_PROTO_* bits the step runs for (all by default) */
+    const char *note;   /* may be NULL */
+    const char *rule;   /* statement a failure names; NULL: the scenario's first */
+    int level;          /* mqs_level override, -1: the scenario's level */
+    int64_t timeout_ms; /* -1: default (3000) */
+    int64_t ms;         /* wait / expect_none */
+    bool abrupt;        /* close */
+    bool has_pkt;       /* send / connect: pkt holds the packet */
     mqs_sc_packet pkt;
-    const uint8_t *hex;  /* send: exact bytes (when has_pkt is false) */
+    mqs_sc_packet *pkts; /* send "packets": several packets in one write */
+    size_t n_pkts;
+    const uint8_t *hex; /* send: exact bytes (when has_pkt is false) */
     size_t hex_len;
-    size_t *split;       /* send: chunk sizes */
+    size_t *split; /* send: chunk sizes */
     size_t n_split;
     mqs_sc_expect expect; /* connect / expect / expect_none / expect_closed */
 } mqs_sc_step;
@@ -242,7 +245,7 @@ long mqs_scenario_list_json(const mqs_scenario_set *set, const char *const *filt
  *  ("connect"), or a statement id / glob ("MQTT-3.1.2-3", "MQTT-3.3.*"). */
 bool mqs_scenario_matches(const mqs_scenario *s, const char *pattern);
 
-const char *mqs_level_name(int level); /* "MUST", "SHOULD", "INFO" */
+const char *mqs_level_name(int level);             /* "MUST", "SHOULD", "INFO" */
 const char *mqs_protocol_name(unsigned proto_bit); /* "3.1" / "3.1.1" */
 
 #ifdef __cplusplus

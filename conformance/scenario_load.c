@@ -28,6 +28,7 @@ typedef struct ld {
     char *err;
     size_t errlen;
     unsigned uses; /* MQS_USES_* of all templates */
+    bool in_not;   /* parsing the inside of a "not": no nested "not" */
 } ld;
 
 /* ---- errors and paths ---- */
@@ -41,9 +42,14 @@ static int ld_fail(ld *l, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    if (l->err && l->errlen)
+    if (l->err && l->errlen) {
         snprintf(l->err, l->errlen, "%s: %s: %s", l->name, l->path_len ? l->path : "(top level)",
                  reason);
+        /* Reasons quote the input (keys, excerpts): keep the message one printable line. */
+        for (char *c = l->err; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
+    }
     return -1;
 }
 
@@ -139,12 +145,12 @@ static const cJSON *get(const cJSON *obj, const char *key)
 static int want_int(ld *l, const cJSON *j, int64_t min, int64_t max, int64_t *out)
 {
     if (!cJSON_IsNumber(j))
-        return ld_fail(l, "expected an integer %lld..%lld, got %s", (long long)min,
-                       (long long)max, json_type(j));
+        return ld_fail(l, "expected an integer %lld..%lld, got %s", (long long)min, (long long)max,
+                       json_type(j));
     double d = j->valuedouble;
     if (!isfinite(d) || floor(d) != d)
-        return ld_fail(l, "expected an integer %lld..%lld, got %g", (long long)min,
-                       (long long)max, d);
+        return ld_fail(l, "expected an integer %lld..%lld, got %g", (long long)min, (long long)max,
+                       d);
     if (d < (double)min || d > (double)max)
         return ld_fail(l, "%.17g is out of range %lld..%lld", d, (long long)min, (long long)max);
     *out = (int64_t)d;
@@ -181,8 +187,7 @@ static int want_template(ld *l, const cJSON *j, const char **out)
 }
 
 /* Child value helpers: each pushes the key onto the path. Absent keys leave out alone. */
-static int opt_int(ld *l, const cJSON *obj, const char *key, int64_t min, int64_t max,
-                   int64_t *out)
+static int opt_int(ld *l, const cJSON *obj, const char *key, int64_t min, int64_t max, int64_t *out)
 {
     const cJSON *j = get(obj, key);
     if (!j)
@@ -234,8 +239,9 @@ static int want_num(ld *l, const cJSON *j, int64_t min, int64_t max, mqs_sc_num 
     out->max = max;
     if (cJSON_IsString(j)) {
         if (!j->valuestring || !strstr(j->valuestring, "${"))
-            return ld_fail(l, "expected an integer %lld..%lld (or a string with ${var:NAME}), "
-                              "got a plain string",
+            return ld_fail(l,
+                           "expected an integer %lld..%lld (or a string with ${var:NAME}), "
+                           "got a plain string",
                            (long long)min, (long long)max);
         out->kind = MQS_SC_TEMPLATE;
         return want_template(l, j, &out->tmpl);
@@ -333,13 +339,13 @@ static int packet_type_by_name(const char *s)
 static int want_type_name(ld *l, const cJSON *j, int *type)
 {
     if (!cJSON_IsString(j) || !j->valuestring)
-        return ld_fail(l, "expected a packet type name such as \"PUBLISH\", got %s",
-                       json_type(j));
+        return ld_fail(l, "expected a packet type name such as \"PUBLISH\", got %s", json_type(j));
     *type = packet_type_by_name(j->valuestring);
     if (!*type)
-        return ld_fail(l, "unknown packet type \"%.20s\" (CONNECT, CONNACK, PUBLISH, PUBACK, "
-                          "PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, "
-                          "PINGREQ, PINGRESP, DISCONNECT)",
+        return ld_fail(l,
+                       "unknown packet type \"%.20s\" (CONNECT, CONNACK, PUBLISH, PUBACK, "
+                       "PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, "
+                       "PINGREQ, PINGRESP, DISCONNECT)",
                        j->valuestring);
     return 0;
 }
@@ -369,38 +375,46 @@ static int want_level(ld *l, const cJSON *j, int *level)
 /* ---- packets ---- */
 
 /* Which packet keys a type takes (send and match; match adds "flags"). */
-static const char *const k_connect[] = {"client_id", "clean_session", "keepalive", "will",
-                                        "username", "password", "protocol_name",
-                                        "protocol_level", "connect_flags", NULL};
+static const char *const k_connect[] = {
+    "client_id", "clean_session", "keepalive",      "will",          "username",
+    "password",  "protocol_name", "protocol_level", "connect_flags", NULL};
 static const char *const k_connack[] = {"session_present", "return_code", NULL};
-static const char *const k_publish[] = {"dup", "qos", "retain", "topic", "payload",
-                                        "payload_size", "packet_id", NULL};
+static const char *const k_publish[] = {"dup",     "qos",          "retain",    "topic",
+                                        "payload", "payload_size", "packet_id", NULL};
 static const char *const k_ack[] = {"packet_id", NULL};
 static const char *const k_subscribe[] = {"packet_id", "subscriptions", NULL};
 static const char *const k_suback[] = {"packet_id", "return_codes", NULL};
 static const char *const k_unsubscribe[] = {"packet_id", "filters", NULL};
 static const char *const k_none[] = {NULL};
-static const char *const k_all_match[] = {"dup", "qos", "retain", "topic", "payload",
-                                          "payload_size", "packet_id", "return_code",
-                                          "return_codes", "session_present", NULL};
+static const char *const k_all_match[] = {
+    "dup",       "qos",         "retain",       "topic",           "payload", "payload_size",
+    "packet_id", "return_code", "return_codes", "session_present", NULL};
 static const char *const k_type[] = {"type", NULL};
-static const char *const k_type_flags[] = {"type", "flags", NULL};
+static const char *const k_type_flags[] = {"type", "flags", "not", NULL};
 
 static const char *const *keys_for_type(int type)
 {
     switch (type) {
-    case MQS_CONNECT: return k_connect;
-    case MQS_CONNACK: return k_connack;
-    case MQS_PUBLISH: return k_publish;
+    case MQS_CONNECT:
+        return k_connect;
+    case MQS_CONNACK:
+        return k_connack;
+    case MQS_PUBLISH:
+        return k_publish;
     case MQS_PUBACK:
     case MQS_PUBREC:
     case MQS_PUBREL:
     case MQS_PUBCOMP:
-    case MQS_UNSUBACK: return k_ack;
-    case MQS_SUBSCRIBE: return k_subscribe;
-    case MQS_SUBACK: return k_suback;
-    case MQS_UNSUBSCRIBE: return k_unsubscribe;
-    default: return k_none;
+    case MQS_UNSUBACK:
+        return k_ack;
+    case MQS_SUBSCRIBE:
+        return k_subscribe;
+    case MQS_SUBACK:
+        return k_suback;
+    case MQS_UNSUBSCRIBE:
+        return k_unsubscribe;
+    default:
+        return k_none;
     }
 }
 
@@ -408,8 +422,9 @@ static int parse_will(ld *l, const cJSON *j, mqs_sc_will *w)
 {
     static const char *const keys[] = {"topic", "payload", "qos", "retain", NULL};
     if (!cJSON_IsObject(j))
-        return ld_fail(l, "expected an object {\"topic\", \"payload\", \"qos\", \"retain\"}, "
-                          "got %s",
+        return ld_fail(l,
+                       "expected an object {\"topic\", \"payload\", \"qos\", \"retain\"}, "
+                       "got %s",
                        json_type(j));
     if (check_keys(l, j, keys, NULL, NULL) < 0)
         return -1;
@@ -487,15 +502,15 @@ static int parse_return_codes(ld *l, const cJSON *j, mqs_sc_packet *p)
 }
 
 /* Runs a parser on an optional child, with the path pushed. */
-#define WITH_CHILD(l, obj, key, call)                                                          \
-    do {                                                                                       \
-        const cJSON *j_ = get(obj, key);                                                       \
-        if (j_) {                                                                              \
-            size_t p_ = path_key(l, key);                                                      \
-            if (call(l, j_, pkt_) < 0)                                                         \
-                return -1;                                                                     \
-            path_pop(l, p_);                                                                   \
-        }                                                                                      \
+#define WITH_CHILD(l, obj, key, call)                                                              \
+    do {                                                                                           \
+        const cJSON *j_ = get(obj, key);                                                           \
+        if (j_) {                                                                                  \
+            size_t p_ = path_key(l, key);                                                          \
+            if (call(l, j_, pkt_) < 0)                                                             \
+                return -1;                                                                         \
+            path_pop(l, p_);                                                                       \
+        }                                                                                          \
     } while (0)
 
 static int parse_will_of(ld *l, const cJSON *j, mqs_sc_packet *p)
@@ -541,6 +556,30 @@ static void packet_init(mqs_sc_packet *p)
     p->dup = p->retain = p->session_present = p->clean_session = -1;
 }
 
+static int parse_packet(ld *l, const cJSON *j, bool match, int default_type, mqs_sc_packet *p);
+
+/* "not": {...}: a match the packet must not satisfy (e.g. a different packet id). */
+static int parse_not(ld *l, const cJSON *obj, mqs_sc_packet *p)
+{
+    const cJSON *j = get(obj, "not");
+    if (!j)
+        return 0;
+    size_t q = path_key(l, "not");
+    if (l->in_not)
+        return ld_fail(l, "\"not\" cannot be nested");
+    mqs_sc_packet *n = mqs_arena_alloc(l->arena, sizeof *n);
+    if (!n)
+        return ld_oom(l);
+    l->in_not = true;
+    int rc = parse_packet(l, j, true, p->type, n);
+    l->in_not = false;
+    if (rc < 0)
+        return -1;
+    p->not_match = n;
+    path_pop(l, q);
+    return 0;
+}
+
 /* A structured packet object: "type" required for send, optional for match. */
 static int parse_packet(ld *l, const cJSON *j, bool match, int default_type, mqs_sc_packet *p)
 {
@@ -560,14 +599,15 @@ static int parse_packet(ld *l, const cJSON *j, bool match, int default_type, mqs
     const char *const *fields = p->type ? keys_for_type(p->type) : k_all_match;
     if (match && p->type == MQS_CONNECT)
         return ld_fail(l, "a broker never sends CONNECT; expect another type");
-    if (check_keys(l, j, match ? k_type_flags : k_type, fields, NULL) < 0)
+    if (check_keys(l, j, match ? k_type_flags : k_type, fields, NULL) < 0 ||
+        parse_packet_fields(l, j, p) < 0)
         return -1;
-    return parse_packet_fields(l, j, p);
+    return match ? parse_not(l, j, p) : 0;
 }
 
 static int parse_raw(ld *l, const cJSON *j, mqs_sc_raw *r)
 {
-    static const char *const keys[] = {"fixed_flags", "type", "connect_flags",
+    static const char *const keys[] = {"fixed_flags",      "type",     "connect_flags",
                                        "remaining_length", "rl_bytes", NULL};
     if (!cJSON_IsObject(j))
         return ld_fail(l, "expected an object of encoder overrides, got %s", json_type(j));
@@ -629,8 +669,9 @@ static int parse_alt(ld *l, const cJSON *j, int default_type, mqs_sc_alt *a)
 {
     static const char *const keys[] = {"packet", "closed", "allow", "none", "ms", "label", NULL};
     if (!cJSON_IsObject(j))
-        return ld_fail(l, "expected an alternative {\"packet\"|\"closed\"|\"none\", \"label\"}, "
-                          "got %s",
+        return ld_fail(l,
+                       "expected an alternative {\"packet\"|\"closed\"|\"none\", \"label\"}, "
+                       "got %s",
                        json_type(j));
     if (check_keys(l, j, keys, NULL, NULL) < 0 || opt_text(l, j, "label", false, &a->label) < 0)
         return -1;
@@ -713,15 +754,16 @@ static int parse_packets(ld *l, const cJSON *obj, mqs_sc_expect *e)
 
 static int want_save_field(ld *l, const char *key, mqs_sc_field *f)
 {
-    static const char *const names[] = {"packet_id", "topic", "payload",
-                                        "qos", "return_code", "session_present"};
+    static const char *const names[] = {"packet_id", "topic",       "payload",
+                                        "qos",       "return_code", "session_present"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(key, names[i])) {
             *f = (mqs_sc_field)i;
             return 0;
         }
-    return ld_fail(l, "cannot save \"%.40s\" (packet_id, topic, payload, qos, return_code, "
-                      "session_present)",
+    return ld_fail(l,
+                   "cannot save \"%.40s\" (packet_id, topic, payload, qos, return_code, "
+                   "session_present)",
                    key);
 }
 
@@ -841,14 +883,13 @@ typedef struct op_info {
     const char *const *keys;
 } op_info;
 
-static const char *const k_step_common[] = {"op", "client", "only", "note", "rule", "level",
-                                            NULL};
+static const char *const k_step_common[] = {"op", "client", "only", "note", "rule", "level", NULL};
 static const char *const k_op_connect[] = {"raw", "expect", "timeout_ms", NULL};
 static const char *const k_op_open[] = {"timeout_ms", NULL};
-static const char *const k_op_send[] = {"packet", "hex", "raw", "split", NULL};
-static const char *const k_op_expect[] = {"packet", "packets", "any_order", "one_of", "observe",
-                                          "save", "closed", "allow", "none", "ms",
-                                          "timeout_ms", NULL};
+static const char *const k_op_send[] = {"packet", "packets", "hex", "raw", "split", NULL};
+static const char *const k_op_expect[] = {"packet",  "packets", "any_order",  "one_of",
+                                          "observe", "save",    "closed",     "allow",
+                                          "none",    "ms",      "timeout_ms", NULL};
 static const char *const k_op_expect_none[] = {"ms", NULL};
 static const char *const k_op_expect_closed[] = {"timeout_ms", "allow", NULL};
 static const char *const k_op_close[] = {"abrupt", NULL};
@@ -885,8 +926,9 @@ static int parse_hex(ld *l, const cJSON *j, mqs_sc_step *s)
         }
         unsigned hi, lo;
         if (i + 1 >= n || sscanf(text + i, "%1x%1x", &hi, &lo) != 2)
-            return ld_fail(l, "'%.2s' at offset %zu is not a pair of hex digits (variables are "
-                              "not expanded in \"hex\")",
+            return ld_fail(l,
+                           "'%.2s' at offset %zu is not a pair of hex digits (variables are "
+                           "not expanded in \"hex\")",
                            text + i, i);
         out[len++] = (uint8_t)(hi << 4 | lo);
         i += 2;
@@ -917,11 +959,31 @@ static int parse_split(ld *l, const cJSON *j, mqs_sc_step *s)
     return 0;
 }
 
+static int parse_send_packets(ld *l, const cJSON *j, mqs_sc_step *s)
+{
+    if (want_array(l, j, 1, &s->n_pkts) < 0)
+        return -1;
+    s->pkts = ld_array(l, s->n_pkts, sizeof *s->pkts);
+    if (!s->pkts)
+        return ld_oom(l);
+    size_t i = 0;
+    for (const cJSON *it = j->child; it; it = it->next, i++) {
+        size_t q = path_index(l, i);
+        if (parse_packet(l, it, false, 0, &s->pkts[i]) < 0)
+            return -1;
+        path_pop(l, q);
+    }
+    return 0;
+}
+
 static int step_send(ld *l, const cJSON *j, mqs_sc_step *s)
 {
-    const cJSON *pkt = get(j, "packet"), *hex = get(j, "hex");
-    if (!!pkt + !!hex != 1)
-        return ld_fail(l, "send needs exactly one of \"packet\" and \"hex\"");
+    const cJSON *pkt = get(j, "packet"), *pkts = get(j, "packets"), *hex = get(j, "hex");
+    if (!!pkt + !!pkts + !!hex != 1)
+        return ld_fail(l, "send needs exactly one of \"packet\", \"packets\" and \"hex\"");
+    if (get(j, "raw") && !pkt)
+        return ld_fail(l, "\"raw\" overrides a single structured \"packet\"; \"hex\" is sent "
+                          "as is");
     size_t p;
     if (pkt) {
         p = path_key(l, "packet");
@@ -929,9 +991,12 @@ static int step_send(ld *l, const cJSON *j, mqs_sc_step *s)
             return -1;
         path_pop(l, p);
         s->has_pkt = true;
+    } else if (pkts) {
+        p = path_key(l, "packets");
+        if (parse_send_packets(l, pkts, s) < 0)
+            return -1;
+        path_pop(l, p);
     } else {
-        if (get(j, "raw"))
-            return ld_fail(l, "\"raw\" overrides a structured \"packet\"; \"hex\" is sent as is");
         p = path_key(l, "hex");
         if (parse_hex(l, hex, s) < 0)
             return -1;
@@ -976,8 +1041,10 @@ static int step_connect(ld *l, const cJSON *j, mqs_sc_step *s)
 static int step_ops(ld *l, const cJSON *j, mqs_sc_step *s)
 {
     switch (s->op) {
-    case MQS_OP_CONNECT: return step_connect(l, j, s);
-    case MQS_OP_SEND: return step_send(l, j, s);
+    case MQS_OP_CONNECT:
+        return step_connect(l, j, s);
+    case MQS_OP_SEND:
+        return step_send(l, j, s);
     case MQS_OP_EXPECT:
         if (parse_expectation(l, j, 0, &s->expect) < 0)
             return -1;
@@ -991,11 +1058,15 @@ static int step_ops(ld *l, const cJSON *j, mqs_sc_step *s)
                        opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms) < 0
                    ? -1
                    : 0;
-    case MQS_OP_CLOSE: return opt_bool(l, j, "abrupt", &s->abrupt);
-    case MQS_OP_WAIT: return parse_ms(l, j, "ms", true, &s->ms);
+    case MQS_OP_CLOSE:
+        return opt_bool(l, j, "abrupt", &s->abrupt);
+    case MQS_OP_WAIT:
+        return parse_ms(l, j, "ms", true, &s->ms);
     case MQS_OP_OPEN:
-    case MQS_OP_PING: return opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms);
-    case MQS_OP_DISCONNECT: return 0;
+    case MQS_OP_PING:
+        return opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms);
+    case MQS_OP_DISCONNECT:
+        return 0;
     }
     return 0;
 }
@@ -1061,8 +1132,9 @@ static int parse_step(ld *l, const cJSON *j, mqs_sc_step *s)
             op = &ops[i];
     if (!op) {
         path_key(l, "op");
-        return ld_fail(l, "unknown op %s%.30s%s (connect, open, send, expect, expect_none, "
-                          "expect_closed, disconnect, close, wait, ping)",
+        return ld_fail(l,
+                       "unknown op %s%.30s%s (connect, open, send, expect, expect_none, "
+                       "expect_closed, disconnect, close, wait, ping)",
                        cJSON_IsString(opj) ? "\"" : "",
                        cJSON_IsString(opj) ? opj->valuestring : json_type(opj),
                        cJSON_IsString(opj) ? "\"" : "");
@@ -1101,8 +1173,9 @@ static int parse_requires(ld *l, const cJSON *root)
         if (k == sizeof names / sizeof names[0]) {
             path_key(l, "requires");
             path_index(l, i);
-            return ld_fail(l, "unknown precondition \"%.40s\" (credentials, bad-credentials, "
-                              "tls, ws, client-cert, no-anonymous)",
+            return ld_fail(l,
+                           "unknown precondition \"%.40s\" (credentials, bad-credentials, "
+                           "tls, ws, client-cert, no-anonymous)",
                            req[i]);
         }
         l->sc->requires |= 1u << k;
@@ -1113,8 +1186,8 @@ static int parse_requires(ld *l, const cJSON *root)
 static int parse_header(ld *l, const cJSON *root)
 {
     mqs_scenario *sc = l->sc;
-    static const char *const required[] = {"id", "title", "area", "statements", "protocols",
-                                           "level", "clients", "steps"};
+    static const char *const required[] = {"id",        "title", "area",    "statements",
+                                           "protocols", "level", "clients", "steps"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (!get(root, required[i]))
             return ld_fail(l, "missing required key \"%s\"", required[i]);
@@ -1127,8 +1200,9 @@ static int parse_header(ld *l, const cJSON *root)
     if (!valid_id(sc->id) || strncmp(sc->id, sc->area, alen) || sc->id[alen] != '.' ||
         !sc->id[alen + 1]) {
         path_key(l, "id");
-        return ld_fail(l, "\"%.60s\" must be \"AREA.name\" with AREA the \"area\" (\"%.30s\") "
-                          "and only [a-z0-9._-]",
+        return ld_fail(l,
+                       "\"%.60s\" must be \"AREA.name\" with AREA the \"area\" (\"%.30s\") "
+                       "and only [a-z0-9._-]",
                        sc->id, sc->area);
     }
     if (want_strings(l, root, "statements", true, 1, &sc->statements, &sc->n_statements) < 0)
@@ -1204,10 +1278,9 @@ static int parse_steps(ld *l, const cJSON *root)
 
 static int parse_root(ld *l, const cJSON *root)
 {
-    static const char *const keys[] = {"id",      "title",   "area",       "statements",
-                                       "protocols", "level", "requires",   "timeout_ms",
-                                       "clients", "steps",   "notes",      "allow_extra",
-                                       NULL};
+    static const char *const keys[] = {
+        "id",         "title",   "area",  "statements", "protocols",   "level", "requires",
+        "timeout_ms", "clients", "steps", "notes",      "allow_extra", NULL};
     if (!cJSON_IsObject(root))
         return ld_fail(l, "a scenario is a JSON object, got %s", json_type(root));
     if (check_keys(l, root, keys, NULL, NULL) < 0 || parse_header(l, root) < 0 ||
@@ -1299,10 +1372,14 @@ void mqs_scenario_free(mqs_scenario *s)
 const char *mqs_level_name(int level)
 {
     switch (level) {
-    case MQS_LEVEL_MUST: return "MUST";
-    case MQS_LEVEL_SHOULD: return "SHOULD";
-    case MQS_LEVEL_INFO: return "INFO";
-    default: return "UNKNOWN";
+    case MQS_LEVEL_MUST:
+        return "MUST";
+    case MQS_LEVEL_SHOULD:
+        return "SHOULD";
+    case MQS_LEVEL_INFO:
+        return "INFO";
+    default:
+        return "UNKNOWN";
     }
 }
 

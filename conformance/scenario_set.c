@@ -94,8 +94,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Adds every *.json below dir, in sorted order per directory. */
-static int add_dir_rec(mqs_scenario_set *set, const char *dir, int depth, char *err,
-                       size_t errlen)
+static int add_dir_rec(mqs_scenario_set *set, const char *dir, int depth, char *err, size_t errlen)
 {
     if (depth > 16) {
         snprintf(err, errlen, "%s: directories nested too deep", dir);

@@ -13,7 +13,8 @@ static const char *const cids[] = {"mqsabcdefgh000101", "mqsabcdefgh000102"};
 
 static mqs_vars vars(void)
 {
-    mqs_vars v = {"abcdefgh", "mqs/abcdefgh/0001/", names, cids, 2, "alice", "secret", "bad", NULL, 0};
+    mqs_vars v = {"abcdefgh", "mqs/abcdefgh/0001/", names, cids, 2, "alice", "secret", "bad", NULL,
+                  0};
     return v;
 }
 
@@ -34,7 +35,10 @@ static const ex_case good[] = {
     {"$SYS/x", "$SYS/x", 0},
     {"cost $5", "cost $5", 0},
     {"$${topic}", "${topic}", 0},
-    {"a${hex:00 ff}b", "a\0\xff" "b", 4},
+    {"a${hex:00 ff}b",
+     "a\0\xff"
+     "b",
+     4},
     {"${hex:eda080}", "\xed\xa0\x80", 0},
     {"${repeat:3:ab}", "ababab", 0},
     {"${repeat:0:ab}", "", 0},
@@ -108,7 +112,8 @@ START_TEST(credentials_missing)
     ck_assert_int_eq(mqs_expand("${password}", &v, &out, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "no credentials"));
     unsigned uses = 0;
-    ck_assert_int_eq(mqs_template_check("${username}${bad_password}", names, 2, &uses, err, sizeof err), 0);
+    ck_assert_int_eq(
+        mqs_template_check("${username}${bad_password}", names, 2, &uses, err, sizeof err), 0);
     ck_assert_uint_eq(uses, MQS_USES_USERNAME | MQS_USES_BAD_PASSWORD);
     mqs_buf_free(&out);
 }

@@ -10,8 +10,8 @@
 #include "conformance/embedded.h"
 #include "conformance/scenario.h"
 
-#define HEAD                                                                                   \
-    "\"id\": \"connect.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": "         \
+#define HEAD                                                                                       \
+    "\"id\": \"connect.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": "             \
     "[\"MQTT-3.1.2-3\"], \"protocols\": [\"3.1\", \"3.1.1\"], \"level\": \"MUST\", "
 
 static int load(const char *json, mqs_scenario **s, char *err, size_t errlen)
@@ -20,25 +20,35 @@ static int load(const char *json, mqs_scenario **s, char *err, size_t errlen)
 }
 
 static const char *valid =
-    "{" HEAD "\"clients\": [\"pub\", \"sub\"], \"timeout_ms\": 5000, \"requires\": [\"credentials\"],"
+    "{" HEAD
+    "\"clients\": [\"pub\", \"sub\"], \"timeout_ms\": 5000, \"requires\": [\"credentials\"],"
     "\"steps\": ["
     "{\"op\": \"connect\", \"client\": \"sub\", \"keepalive\": 5, \"clean_session\": false,"
     "  \"will\": {\"topic\": \"${topic}w\", \"payload\": \"bye\", \"qos\": 1, \"retain\": true},"
     "  \"username\": \"${username}\", \"password\": null, \"expect\": {\"return_code\": 0}},"
-    "{\"op\": \"send\", \"client\": \"sub\", \"packet\": {\"type\": \"SUBSCRIBE\", \"packet_id\": 1,"
+    "{\"op\": \"send\", \"client\": \"sub\", \"packet\": {\"type\": \"SUBSCRIBE\", \"packet_id\": "
+    "1,"
     "  \"subscriptions\": [{\"filter\": \"${topic}#\", \"qos\": 2}]}},"
-    "{\"op\": \"expect\", \"client\": \"sub\", \"packet\": {\"type\": \"SUBACK\", \"return_codes\": [2]},"
+    "{\"op\": \"expect\", \"client\": \"sub\", \"packet\": {\"type\": \"SUBACK\", "
+    "\"return_codes\": [2]},"
     "  \"timeout_ms\": 100},"
-    "{\"op\": \"send\", \"client\": \"pub\", \"hex\": \"30 03 00 01 61\", \"split\": [1, 2], \"only\": \"3.1.1\"},"
+    "{\"op\": \"send\", \"client\": \"pub\", \"hex\": \"30 03 00 01 61\", \"split\": [1, 2], "
+    "\"only\": \"3.1.1\"},"
     "{\"op\": \"expect\", \"client\": \"sub\", \"packet\": {\"type\": \"PUBLISH\", \"qos\": 1},"
-    "  \"save\": {\"packet_id\": \"p\"}, \"note\": \"n\", \"rule\": \"MQTT-1\", \"level\": \"SHOULD\"},"
-    "{\"op\": \"send\", \"client\": \"sub\", \"packet\": {\"type\": \"PUBACK\", \"packet_id\": \"${var:p}\"},"
+    "  \"save\": {\"packet_id\": \"p\"}, \"note\": \"n\", \"rule\": \"MQTT-1\", \"level\": "
+    "\"SHOULD\"},"
+    "{\"op\": \"send\", \"client\": \"sub\", \"packet\": {\"type\": \"PUBACK\", \"packet_id\": "
+    "\"${var:p}\"},"
     "  \"raw\": {\"fixed_flags\": 3, \"rl_bytes\": 4}},"
-    "{\"op\": \"expect\", \"client\": \"sub\", \"one_of\": [{\"packet\": {\"type\": \"PUBLISH\"}, \"label\": \"twice\"},"
-    "  {\"none\": true, \"ms\": 200, \"label\": \"once\"}, {\"closed\": true, \"allow\": [\"PUBACK\"]}], \"observe\": true},"
-    "{\"op\": \"expect\", \"client\": \"sub\", \"packets\": [{\"type\": \"PUBACK\"}, {\"type\": \"PUBREC\"}], \"any_order\": true},"
+    "{\"op\": \"expect\", \"client\": \"sub\", \"one_of\": [{\"packet\": {\"type\": \"PUBLISH\"}, "
+    "\"label\": \"twice\"},"
+    "  {\"none\": true, \"ms\": 200, \"label\": \"once\"}, {\"closed\": true, \"allow\": "
+    "[\"PUBACK\"]}], \"observe\": true},"
+    "{\"op\": \"expect\", \"client\": \"sub\", \"packets\": [{\"type\": \"PUBACK\"}, {\"type\": "
+    "\"PUBREC\"}], \"any_order\": true},"
     "{\"op\": \"expect_none\", \"client\": \"pub\", \"ms\": 10},"
-    "{\"op\": \"expect_closed\", \"client\": \"pub\", \"allow\": [\"CONNACK\"], \"timeout_ms\": 10},"
+    "{\"op\": \"expect_closed\", \"client\": \"pub\", \"allow\": [\"CONNACK\"], \"timeout_ms\": "
+    "10},"
     "{\"op\": \"close\", \"client\": \"pub\", \"abrupt\": true},"
     "{\"op\": \"wait\", \"ms\": 5},"
     "{\"op\": \"ping\", \"client\": \"sub\"},"
@@ -105,7 +115,8 @@ static const bad_case bad[] = {
     {"{\n  \"id\": }", "invalid JSON at line 2"},
     {"[1, 2]", "a scenario is a JSON object"},
     {"{" HEAD "\"clients\": [\"a\"], \"steps\": [], \"bogus\": 1}", "unknown key \"bogus\""},
-    {"{" HEAD "\"clients\": [\"a\"], \"clients\": [\"b\"], \"steps\": []}", "duplicate key \"clients\""},
+    {"{" HEAD "\"clients\": [\"a\"], \"clients\": [\"b\"], \"steps\": []}",
+     "duplicate key \"clients\""},
     {"{" HEAD "\"clients\": [\"a\"]}", "missing required key \"steps\""},
     {"{" HEAD "\"clients\": \"a\", \"steps\": []}", "clients: expected an array, got a string"},
     {STEPS(""), "steps: needs at least 1 element"},
@@ -118,69 +129,106 @@ static const bad_case bad[] = {
     {STEPS("{\"op\": \"connect\", \"client\": \"a\", \"keepalive\": 1e400}"), "steps[0].keepalive"},
     {STEPS("{\"op\": \"jump\", \"client\": \"a\"}"), "steps[0].op: unknown op \"jump\""},
     {STEPS("{\"op\": 3}"), "unknown op a number"},
-    {STEPS("{\"op\": \"connect\", \"client\": \"b\"}"),
-     "steps[0].client: undefined client \"b\""},
+    {STEPS("{\"op\": \"connect\", \"client\": \"b\"}"), "steps[0].client: undefined client \"b\""},
     {STEPS("{\"op\": \"connect\"}"), "steps[0]: missing required key \"client\""},
     {STEPS("{\"op\": \"wait\", \"client\": \"a\", \"ms\": 1}"), "takes no \"client\""},
     {STEPS("{\"op\": \"wait\"}"), "missing required key \"ms\""},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"qos\": 4}}"),
+    {STEPS(
+         "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"qos\": 4}}"),
      "steps[0].packet.qos: 4 is out of range 0..3"},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"SUBSCRIBE\", \"topic\": \"x\"}}"),
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"SUBSCRIBE\", \"topic\": "
+           "\"x\"}}"),
      "steps[0].packet: unknown key \"topic\""},
     {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISHX\"}}"),
      "steps[0].packet.type: unknown packet type \"PUBLISHX\""},
     {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"qos\": 1}}"),
      "steps[0].packet: missing required key \"type\""},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\"}"), "exactly one of \"packet\" and \"hex\""},
+    {STEPS("{\"op\": \"send\", \"client\": \"a\"}"),
+     "exactly one of \"packet\", \"packets\" and \"hex\""},
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packets\": []}"),
+     "steps[0].packets: needs at least 1"},
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packets\": [{\"type\": \"PINGREQ\"}], \"raw\": "
+           "{}}"),
+     "overrides a single structured"},
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packets\": [{\"type\": \"PINGREQ\"}, {\"qos\": "
+           "1}]}"),
+     "steps[0].packets[1]: missing required key \"type\""},
+    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", \"not\": "
+           "{\"not\": {}}}}"),
+     "steps[0].packet.not.not: \"not\" cannot be nested"},
+    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", \"not\": "
+           "{\"topic\": \"x\"}}}"),
+     "steps[0].packet.not: unknown key \"topic\""},
+    {STEPS(
+         "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", \"not\": {}}}"),
+     "steps[0].packet: unknown key \"not\""},
     {STEPS("{\"op\": \"send\", \"client\": \"a\", \"hex\": \"3g\"}"), "steps[0].hex: '3g'"},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"hex\": \"30\", \"raw\": {}}"), "\"raw\" overrides"},
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"hex\": \"30\", \"raw\": {}}"),
+     "\"raw\" overrides"},
     {STEPS("{\"op\": \"send\", \"client\": \"a\", \"hex\": \"30\", \"split\": [0]}"),
      "steps[0].split[0]: 0 is out of range"},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"topic\": \"${nope}\"}}"),
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"topic\": "
+           "\"${nope}\"}}"),
      "steps[0].packet.topic: unknown variable ${nope}"},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"topic\": \"${cid:zz}\"}}"),
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"topic\": "
+           "\"${cid:zz}\"}}"),
      "no client named 'zz'"},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"topic\": \"${hex:f}\"}}"),
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"topic\": "
+           "\"${hex:f}\"}}"),
      "not a pair of hex digits"},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"topic\": \"${topic\"}}"),
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"topic\": "
+           "\"${topic\"}}"),
      "unterminated"},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"payload\": \"${repeat:16777217:x}\"}}"),
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"payload\": "
+           "\"${repeat:16777217:x}\"}}"),
      "N must be an integer"},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"payload\": \"${repeat:16777216:${repeat:16:x}}\"}}"),
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"payload\": "
+           "\"${repeat:16777216:${repeat:16:x}}\"}}"),
      "expansion larger than"},
-    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"payload\": \"a\", \"payload_size\": 1}}"),
+    {STEPS("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"payload\": "
+           "\"a\", \"payload_size\": 1}}"),
      "not both"},
     {STEPS("{\"op\": \"connect\", \"client\": \"a\", \"password\": \"${password}\"}"),
      "does not require \"credentials\""},
     {STEPS("{\"op\": \"expect\", \"client\": \"a\"}"), "needs exactly one of"},
     {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packets\": [{\"type\": \"PUBACK\"}]}"),
      "needs \"any_order\": true"},
-    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"closed\": false}"), "steps[0].closed: must be true"},
-    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"none\": true}"), "missing required key \"ms\""},
+    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"closed\": false}"),
+     "steps[0].closed: must be true"},
+    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"none\": true}"),
+     "missing required key \"ms\""},
     {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"CONNECT\"}}"),
      "never sends CONNECT"},
     {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"one_of\": [{\"label\": \"x\"}]}"),
      "steps[0].one_of[0]: an alternative needs exactly one of"},
-    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"one_of\": [{\"none\": true, \"ms\": 1}, {\"none\": true, \"ms\": 2}]}"),
+    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"one_of\": [{\"none\": true, \"ms\": 1}, "
+           "{\"none\": true, \"ms\": 2}]}"),
      "at most one"},
-    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\"}, \"save\": {\"qos\": \"a b\"}}"),
+    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\"}, \"save\": "
+           "{\"qos\": \"a b\"}}"),
      "a variable name is"},
-    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\"}, \"save\": {\"flags\": \"x\"}}"),
+    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\"}, \"save\": "
+           "{\"flags\": \"x\"}}"),
      "cannot save \"flags\""},
     {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"closed\": true, \"allow\": [\"NOPE\"]}"),
      "steps[0].allow[0]: unknown packet type"},
-    {STEPS("{\"op\": \"ping\", \"client\": \"a\", \"only\": \"5\"}"), "steps[0].only: expected \"3.1\""},
+    {STEPS("{\"op\": \"ping\", \"client\": \"a\", \"only\": \"5\"}"),
+     "steps[0].only: expected \"3.1\""},
     {STEPS("{\"op\": \"ping\", \"client\": \"a\", \"level\": \"MAY\"}"), "steps[0].level"},
     {"{\"id\": \"qos.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": [\"a\"], "
-     "\"protocols\": [\"3.1\"], \"level\": \"MUST\", \"clients\": [], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
+     "\"protocols\": [\"3.1\"], \"level\": \"MUST\", \"clients\": [], \"steps\": [{\"op\": "
+     "\"wait\", \"ms\": 1}]}",
      "id: \"qos.x\" must be \"AREA.name\""},
-    {"{" HEAD "\"clients\": [\"a\", \"a\"], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}", "listed twice"},
-    {"{" HEAD "\"clients\": [\"a b\"], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}", "clients[0]: a client name"},
+    {"{" HEAD "\"clients\": [\"a\", \"a\"], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
+     "listed twice"},
+    {"{" HEAD "\"clients\": [\"a b\"], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
+     "clients[0]: a client name"},
     {"{\"id\": \"connect.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": [\"a\"], "
      "\"protocols\": [\"3.1.1\"], \"level\": \"MUST\", \"clients\": [\"a\"], "
      "\"steps\": [{\"op\": \"ping\", \"client\": \"a\", \"only\": \"3.1\"}]}",
      "does not run on this protocol version"},
-    {"{" HEAD "\"clients\": [], \"requires\": [\"magic\"], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
+    {"{" HEAD
+     "\"clients\": [], \"requires\": [\"magic\"], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
      "requires[0]: unknown precondition \"magic\""},
     {"{" HEAD "\"clients\": [], \"timeout_ms\": 0, \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
      "timeout_ms: 0 is out of range"},
@@ -198,7 +246,8 @@ START_TEST(rejects_bad)
     int rc = mqs_scenario_load_buf("t.json", (const uint8_t *)b->json, len, &s, err, sizeof err);
     ck_assert_msg(rc == -1, "case %d loaded: %s", _i, b->json);
     ck_assert_ptr_null(s);
-    ck_assert_msg(!strncmp(err, "t.json: ", 8), "case %d: error does not name the file: %s", _i, err);
+    ck_assert_msg(!strncmp(err, "t.json: ", 8), "case %d: error does not name the file: %s", _i,
+                  err);
     ck_assert_msg(strstr(err, b->want) != NULL, "case %d: '%s' not in '%s'", _i, b->want, err);
 }
 END_TEST

@@ -62,25 +62,33 @@ static const build_case builds[] = {
      "u", "p", "100d00044d5154540402003c000163"},
     /* will, clean_session false, keepalive, connect_flags override */
     {"{\"op\": \"connect\", \"client\": \"a\", \"client_id\": \"c\", \"clean_session\": false, "
-     "\"keepalive\": 5, \"will\": {\"topic\": \"w\", \"payload\": \"x\", \"qos\": 1, \"retain\": true}}",
+     "\"keepalive\": 5, \"will\": {\"topic\": \"w\", \"payload\": \"x\", \"qos\": 1, \"retain\": "
+     "true}}",
      MQS_V311, NULL, NULL, "101300044d515454042c0005000163000177000178"},
-    {"{\"op\": \"connect\", \"client\": \"a\", \"client_id\": \"c\", \"connect_flags\": 3}", MQS_V311,
-     NULL, NULL, "100d00044d5154540403003c000163"},
-    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"topic\": \"${topic}a\", "
+    {"{\"op\": \"connect\", \"client\": \"a\", \"client_id\": \"c\", \"connect_flags\": 3}",
+     MQS_V311, NULL, NULL, "100d00044d5154540403003c000163"},
+    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"topic\": "
+     "\"${topic}a\", "
      "\"payload\": \"hi\"}}",
      MQS_V311, NULL, NULL, "30070003742f616869"},
-    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"qos\": 1, \"retain\": true, "
+    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"qos\": 1, "
+     "\"retain\": true, "
      "\"dup\": true, \"topic\": \"a\", \"packet_id\": 258, \"payload_size\": 3}}",
      MQS_V311, NULL, NULL, "3b080001610102616263"},
-    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"SUBSCRIBE\", \"packet_id\": 1, "
+    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"SUBSCRIBE\", \"packet_id\": "
+     "1, "
      "\"subscriptions\": [{\"filter\": \"a/#\", \"qos\": 2}, {\"filter\": \"b\", \"qos\": 0}]}}",
      MQS_V311, NULL, NULL, "820c00010003612f230200016200"},
-    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"UNSUBSCRIBE\", \"packet_id\": 2, "
+    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"UNSUBSCRIBE\", \"packet_id\": "
+     "2, "
      "\"filters\": [\"x\"]}}",
-     MQS_V311, NULL, NULL, "a20500020001" "78"},
-    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBREL\", \"packet_id\": 5}}", MQS_V311,
-     NULL, NULL, "62020005"},
-    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}, \"raw\": {\"fixed_flags\": 1, "
+     MQS_V311, NULL, NULL,
+     "a20500020001"
+     "78"},
+    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBREL\", \"packet_id\": 5}}",
+     MQS_V311, NULL, NULL, "62020005"},
+    {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}, \"raw\": "
+     "{\"fixed_flags\": 1, "
      "\"rl_bytes\": 2}}",
      MQS_V311, NULL, NULL, "c18000"},
     {"{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", \"packet_id\": 1}, "
@@ -98,7 +106,8 @@ START_TEST(builds_bytes)
     mqs_built info;
     memset(&info, 0, sizeof info);
     char err[256], got[512];
-    ck_assert_msg(mqs_spec_build(&s->steps[0].pkt, &bc, &out, &info, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(mqs_spec_build(&s->steps[0].pkt, &bc, &out, &info, err, sizeof err) == 0, "%s",
+                  err);
     hex(&out, got, sizeof got);
     /* the test table is hand-checked; compare with spaces-free hex */
     char want[512];
@@ -116,8 +125,9 @@ END_TEST
 
 START_TEST(built_info)
 {
-    mqs_scenario *s = one_step("{\"op\": \"connect\", \"client\": \"a\", \"clean_session\": false, "
-                               "\"will\": {\"topic\": \"w/t\", \"payload\": \"x\", \"retain\": true}}");
+    mqs_scenario *s =
+        one_step("{\"op\": \"connect\", \"client\": \"a\", \"clean_session\": false, "
+                 "\"will\": {\"topic\": \"w/t\", \"payload\": \"x\", \"retain\": true}}");
     mqs_vars v = vars();
     mqs_build_ctx bc = {&v, MQS_V311, "mqsclient", "user", "pw12"};
     mqs_buf out = {0};
@@ -136,7 +146,8 @@ START_TEST(built_info)
     mqs_buf_free(&out);
     mqs_scenario_free(s);
 
-    s = one_step("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", \"topic\": \"r\"}, "
+    s = one_step("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", "
+                 "\"topic\": \"r\"}, "
                  "\"raw\": {\"fixed_flags\": 1}}");
     memset(&info, 0, sizeof info);
     ck_assert_int_eq(mqs_spec_build(&s->steps[0].pkt, &bc, &out, &info, err, sizeof err), 0);
@@ -151,8 +162,9 @@ END_TEST
 
 START_TEST(build_errors)
 {
-    mqs_scenario *s = one_step("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", "
-                               "\"packet_id\": \"${var:nope}\"}}");
+    mqs_scenario *s =
+        one_step("{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", "
+                 "\"packet_id\": \"${var:nope}\"}}");
     mqs_vars v = vars();
     mqs_build_ctx bc = {&v, MQS_V311, "mqsclient", NULL, NULL};
     mqs_buf out = {0};
@@ -195,25 +207,43 @@ typedef struct match_case {
 
 static const match_case matches[] = {
     {EXP("{\"type\": \"CONNACK\", \"return_code\": 0}"), "20020000", 1, NULL},
-    {EXP("{\"type\": \"CONNACK\", \"return_code\": 0}"), "20020005", 0, "return code is 5, expected 0"},
+    {EXP("{\"type\": \"CONNACK\", \"return_code\": 0}"), "20020005", 0,
+     "return code is 5, expected 0"},
     {EXP("{\"type\": \"CONNACK\", \"session_present\": true}"), "20020000", 0,
      "session present is 0, expected 1"},
     {EXP("{\"type\": \"SUBACK\", \"packet_id\": 1, \"return_codes\": [1]}"), "9003000101", 1, NULL},
     {EXP("{\"type\": \"SUBACK\", \"packet_id\": 1, \"return_codes\": [1]}"), "9003000180", 0,
      "return code 1 is 128, expected 1"},
-    {EXP("{\"type\": \"SUBACK\", \"return_codes\": [1, 0]}"), "9003000101", 0, "1 return codes, expected 2"},
-    {EXP("{\"type\": \"SUBACK\", \"packet_id\": 1}"), "30030001" "61", 0, "packet type"},
-    {EXP("{\"type\": \"PUBLISH\", \"topic\": \"${topic}a\", \"payload\": \"hi\", \"qos\": 0, \"retain\": false}"),
+    {EXP("{\"type\": \"SUBACK\", \"return_codes\": [1, 0]}"), "9003000101", 0,
+     "1 return codes, expected 2"},
+    {EXP("{\"type\": \"SUBACK\", \"packet_id\": 1}"),
+     "30030001"
+     "61",
+     0, "packet type"},
+    {EXP("{\"type\": \"PUBLISH\", \"topic\": \"${topic}a\", \"payload\": \"hi\", \"qos\": 0, "
+         "\"retain\": false}"),
      "30070003742f616869", 1, NULL},
-    {EXP("{\"type\": \"PUBLISH\", \"retain\": false}"), "31070003742f616869", 0, "retain is 1, expected 0"},
-    {EXP("{\"type\": \"PUBLISH\", \"payload\": \"ho\"}"), "30070003742f616869", 0, "payload differs"},
-    {EXP("{\"type\": \"PUBLISH\", \"topic\": \"t/ab\"}"), "30070003742f616869", 0, "topic has 3 bytes, expected 4"},
+    {EXP("{\"type\": \"PUBLISH\", \"retain\": false}"), "31070003742f616869", 0,
+     "retain is 1, expected 0"},
+    {EXP("{\"type\": \"PUBLISH\", \"payload\": \"ho\"}"), "30070003742f616869", 0,
+     "payload differs"},
+    {EXP("{\"type\": \"PUBLISH\", \"topic\": \"t/ab\"}"), "30070003742f616869", 0,
+     "topic has 3 bytes, expected 4"},
     {EXP("{\"type\": \"PUBLISH\", \"qos\": 1, \"packet_id\": 258, \"payload_size\": 3}"),
-     "3208000161010261" "6263", 1, NULL},
-    {EXP("{\"type\": \"PUBLISH\", \"payload_size\": 3}"), "30060001" "61" "616264", 0, "payload byte 2"},
+     "3208000161010261"
+     "6263",
+     1, NULL},
+    {EXP("{\"type\": \"PUBLISH\", \"payload_size\": 3}"),
+     "30060001"
+     "61"
+     "616264",
+     0, "payload byte 2"},
     {EXP("{\"flags\": 2}"), "62020005", 1, NULL},
     {EXP("{\"type\": \"PUBREL\", \"flags\": 0}"), "62020005", 0, "flags is 2, expected 0"},
     {EXP("{}"), "d000", 1, NULL},
+    {EXP("{\"type\": \"PUBACK\", \"not\": {\"packet_id\": 5}}"), "40020006", 1, NULL},
+    {EXP("{\"type\": \"PUBACK\", \"not\": {\"packet_id\": 5}}"), "40020005", 0,
+     "it matches the excluded PUBACK id=5"},
 };
 
 START_TEST(matching)
@@ -236,7 +266,8 @@ END_TEST
 
 START_TEST(describes)
 {
-    mqs_scenario *s = one_step(EXP("{\"type\": \"SUBACK\", \"packet_id\": 1, \"return_codes\": [1, 128]}"));
+    mqs_scenario *s =
+        one_step(EXP("{\"type\": \"SUBACK\", \"packet_id\": 1, \"return_codes\": [1, 128]}"));
     mqs_vars v = vars();
     mqs_buf b = {0};
     mqs_spec_describe(&s->steps[0].expect.pkts[0], &v, &b);
@@ -246,12 +277,16 @@ START_TEST(describes)
     uint8_t buf[64];
     mqs_item items[4];
     mqs_packet p;
-    decode_hex("9004000101" "80", buf, &p, items, 4);
+    decode_hex("9004000101"
+               "80",
+               buf, &p, items, 4);
     mqs_packet_describe(&p, &b);
     mqs_buf_terminate(&b);
     ck_assert_str_eq((const char *)b.p, "SUBACK id=1 codes=[1,128]");
     mqs_buf_free(&b);
-    decode_hex("3207000161000701" "ff", buf, &p, items, 4);
+    decode_hex("3207000161000701"
+               "ff",
+               buf, &p, items, 4);
     mqs_packet_describe(&p, &b);
     mqs_buf_terminate(&b);
     ck_assert_str_eq((const char *)b.p, "PUBLISH qos=1 id=7 topic=\"a\" payload=\"\\x01\\xff\"");

@@ -9,6 +9,7 @@ PORTFILE) and treats every connection according to MODE, until killed.
   trickle  answer the first bytes with one byte (0x20, the start of a CONNACK), then nothing
   badack   answer every CONNECT with a malformed CONNACK (reserved flag bits set: 21 02 00 00)
   ok       a tiny correct broker for CONNECT/PINGREQ/DISCONNECT only (CONNACK 0, PINGRESP)
+  no31     as ok, but an MQTT 3.1 CONNECT (protocol level 3) gets CONNACK 1 and a close
 
 usage: fake_broker.py MODE PORTFILE
 """
@@ -64,7 +65,10 @@ def serve(conn, mode):
             p = read_packet(conn)
             if p is None:
                 return
-            ptype, _ = p
+            ptype, body = p
+            if ptype == 1 and mode == "no31" and len(body) > 8 and body[8] == 3:
+                conn.sendall(b"\x20\x02\x00\x01")
+                return
             if ptype == 1:
                 conn.sendall(b"\x21\x02\x00\x00" if mode == "badack" else b"\x20\x02\x00\x00")
             elif ptype == 12:

@@ -2,11 +2,14 @@
 # tests/integration/suite.sh MQTTSPEC [MQTTSPEC_ASAN] — the whole built-in suite against a
 # real mosquitto, and the runner against misbehaving fake brokers.
 #
-# 1. Starts mosquitto (scripts/mosquitto.sh, plain profile, free loopback port).
+# 1. Starts mosquitto (scripts/mosquitto.sh, plain and auth profiles, free loopback ports).
 # 2. Runs every built-in scenario with MQTTSPEC and compares the per-case verdicts
 #    (id, protocol, transport, verdict) with tests/expected/mosquitto-2.0.11.tsv: any
 #    change fails and shows the diff. UPDATE_EXPECTED=1 rewrites the file instead (do it
 #    when you add or change scenarios, and review the diff).
+#    The auth area also runs against the broker's password-protected listener (user and
+#    password from scripts/mosquitto.sh, the password through --password-file, never on a
+#    command line) and is compared with tests/expected/mosquitto-2.0.11-auth.tsv.
 # 3. Checks the broker holds no retained message under mqs/# afterwards (the cleanup).
 # 4. Runs the suite a second time (and once with MQTTSPEC_ASAN when given): the verdicts
 #    must be identical.
@@ -21,6 +24,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=${1:-$ROOT/build/mqttspec}
 BIN_ASAN=${2:-}
 EXPECTED=$ROOT/tests/expected/mosquitto-2.0.11.tsv
+EXPECTED_AUTH=$ROOT/tests/expected/mosquitto-2.0.11-auth.tsv
 WORK=$(mktemp -d /tmp/mqs-suite-XXXXXX)
 FAKE_PIDS=()
 
@@ -46,18 +50,39 @@ for c in sorted(r["cases"], key=lambda c: (c["id"], c["protocol"], c["transport"
 EOF
 }
 
-bash "$ROOT/scripts/mosquitto.sh" start "$WORK/broker" plain >/dev/null || {
+bash "$ROOT/scripts/mosquitto.sh" start "$WORK/broker" plain auth >/dev/null || {
     echo "suite.sh: could not start mosquitto" >&2
     exit 1
 }
 # shellcheck disable=SC1091
 . "$WORK/broker/env"
 
-run_suite() { # NAME BIN -> verdicts in $WORK/NAME.tsv, exit code in $WORK/NAME.rc
+run_suite() { # NAME BIN [RUN ARGS] -> verdicts in $WORK/NAME.tsv, exit code in $WORK/NAME.rc
     local name=$1 bin=$2
-    "$bin" run --port "$MQS_PORT" --report-dir "$WORK/$name" --quiet >"$WORK/$name.out" 2>&1
+    shift 2
+    local args=("$@")
+    [ ${#args[@]} -gt 0 ] || args=(--port "$MQS_PORT")
+    "$bin" run "${args[@]}" --report-dir "$WORK/$name" --quiet >"$WORK/$name.out" 2>&1
     echo $? >"$WORK/$name.rc"
     verdicts "$WORK/$name" >"$WORK/$name.tsv" 2>"$WORK/$name.err" || cat "$WORK/$name.err"
+}
+
+# compare NAME EXPECTED_FILE TEXT: run NAME's verdicts must equal the file (which
+# UPDATE_EXPECTED=1 rewrites first); TEXT follows the count on success.
+compare() {
+    local name=$1 want=$2 text=$3
+    if [ "${UPDATE_EXPECTED:-0}" = 1 ]; then
+        cp "$WORK/$name.tsv" "$want"
+        echo "  updated $want ($(wc -l <"$want") cases)"
+    fi
+    if [ ! -s "$WORK/$name.tsv" ]; then
+        bad "$name: no verdicts (see output above)"
+    elif diff -u "$want" "$WORK/$name.tsv" >"$WORK/$name.diff"; then
+        ok "$(wc -l <"$WORK/$name.tsv") $text"
+    else
+        bad "verdicts differ from $want (UPDATE_EXPECTED=1 to accept):"
+        cat "$WORK/$name.diff"
+    fi
 }
 
 echo "== suite against mosquitto (port $MQS_PORT)"
@@ -65,18 +90,18 @@ start=$(date +%s.%N)
 run_suite first "$BIN"
 secs=$(echo "$(date +%s.%N) - $start" | bc)
 tail -n 3 "$WORK/first.out"
-if [ "${UPDATE_EXPECTED:-0}" = 1 ]; then
-    cp "$WORK/first.tsv" "$EXPECTED"
-    echo "  updated $EXPECTED ($(wc -l <"$EXPECTED") cases)"
+compare first "$EXPECTED" "verdicts as expected in ${secs}s"
+
+echo "== auth area against mosquitto's password listener (port $MQS_AUTH_PORT)"
+(umask 077 && printf '%s\n' "$MQS_PASS" >"$WORK/auth.pass")
+run_suite auth "$BIN" --port "$MQS_AUTH_PORT" --username "$MQS_USER" \
+    --password-file "$WORK/auth.pass" --no-anonymous --filter auth
+tail -n 3 "$WORK/auth.out"
+if grep -q SKIP "$WORK/auth.tsv"; then
+    bad "auth: cases skipped although credentials were given:"
+    grep SKIP "$WORK/auth.tsv"
 fi
-if [ ! -s "$WORK/first.tsv" ]; then
-    bad "no verdicts (see output above)"
-elif diff -u "$EXPECTED" "$WORK/first.tsv" >"$WORK/diff"; then
-    ok "$(wc -l <"$WORK/first.tsv") verdicts as expected in ${secs}s"
-else
-    bad "verdicts differ from $EXPECTED (UPDATE_EXPECTED=1 to accept):"
-    cat "$WORK/diff"
-fi
+compare auth "$EXPECTED_AUTH" "auth verdicts as expected"
 
 retained=$(mosquitto_sub -h 127.0.0.1 -p "$MQS_PORT" -t 'mqs/#' --retained-only -W 2 -v 2>/dev/null)
 if [ -z "$retained" ]; then
@@ -106,9 +131,13 @@ if [ -n "$BIN_ASAN" ]; then
 fi
 
 # ---- fake brokers ----------------------------------------------------------------
-# fake MODE WANT_RC WANT_TEXT MAX_SECONDS
+# fake MODE WANT_RC WANT_TEXT MAX_SECONDS [mqttspec run args...]
 fake() {
     local mode=$1 want_rc=$2 want_text=$3 max=$4
+    shift 4
+    local args=("$@")
+    [ ${#args[@]} -gt 0 ] ||
+        args=(--filter connect.accepted --filter qos.qos1-roundtrip --protocol 3.1.1)
     local portfile=$WORK/fake-$mode.port
     python3 "$ROOT/tests/integration/fake_broker.py" "$mode" "$portfile" &
     FAKE_PIDS+=($!)
@@ -116,8 +145,8 @@ fake() {
     local port t0 t1 rc
     port=$(cat "$portfile")
     t0=$(date +%s.%N)
-    timeout 60 "$BIN" run --port "$port" --filter 'connect.accepted' --filter 'qos.qos1-roundtrip' \
-        --protocol 3.1.1 --timeout 0.5 --report-dir "$WORK/fake-$mode" >"$WORK/fake-$mode.out" 2>&1
+    timeout 60 "$BIN" run --port "$port" "${args[@]}" --timeout 0.5 \
+        --report-dir "$WORK/fake-$mode" >"$WORK/fake-$mode.out" 2>&1
     rc=$?
     t1=$(date +%s.%N)
     local secs
@@ -143,6 +172,7 @@ fake garbage 1 "the broker sent a malformed" 8
 fake trickle 1 "incomplete packet" 8
 fake badack 1 "the broker sent a malformed CONNACK packet to client a" 5
 fake ok 1 "no packet within 1500 ms on client sub (expected SUBACK" 8
+fake no31 0 "SKIP  connect.accepted [3.1/tcp]" 5 --filter connect.accepted --protocol all
 
 # Unreachable: a port nobody listens on (bind, note the port, close).
 free_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
