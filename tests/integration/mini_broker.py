@@ -53,7 +53,7 @@ BREAKS = {
     "will-retain-forced": ["will.retain-0"],               # every will stored as retained
     "will-qos-kept": ["will.qos-1", "will.qos-2"],         # will QoS not lowered to granted
     "violation-no-will": ["will.protocol-violation"],      # protocol error drops the will
-    "disconnect-flags-ignored": ["will.disconnect-reserved-flags"],
+    "disconnect-flags-ignored": ["malformed.disconnect-flags"],
     "takeover-keeps-old": ["will.takeover"],               # the old connection stays open
     "takeover-both-wills": ["will.takeover"],              # the new connection's will too
     "clean1-resumes": ["session.clean1-after-clean0"],     # Clean Session 1 takes the session
