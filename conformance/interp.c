@@ -587,10 +587,16 @@ static void describe_sent(ctx *c, const uint8_t *bytes, size_t len, mqs_buf *out
     }
 }
 
+/* A step's time in ms, scaled by --timeout unless the step is "exact" (protocol timing). */
+static int64_t step_ms(const ctx *c, const mqs_sc_step *s, int64_t ms)
+{
+    return s && s->exact ? ms : scaled(c, ms);
+}
+
 /* A step's timeout, scaled (the number reasons show). */
 static int64_t step_timeout(const ctx *c, const mqs_sc_step *s)
 {
-    return scaled(c, s && s->timeout_ms >= 0 ? s->timeout_ms : MQS_SC_DEFAULT_STEP_MS);
+    return step_ms(c, s, s && s->timeout_ms >= 0 ? s->timeout_ms : MQS_SC_DEFAULT_STEP_MS);
 }
 
 static int64_t step_deadline(ctx *c, const mqs_sc_step *s)
@@ -910,25 +916,44 @@ static int expect_closed(ctx *c, const mqs_sc_step *s, client *cl, uint16_t allo
     return rc;
 }
 
-static int expect_none(ctx *c, const mqs_sc_step *s, client *cl, int64_t ms)
+/* No packet (or, with a filter in e->pkts[0], no packet matching it: others are
+ * consumed and dropped) and no close for ms. */
+static int expect_none(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_expect *e)
 {
-    int64_t start = mqs_now_ms(), until = start + scaled(c, ms);
+    int64_t ms = e->ms, start = mqs_now_ms(), until = start + step_ms(c, s, ms);
+    const mqs_sc_packet *filter = e->n_pkts ? &e->pkts[0] : NULL;
     if (until > c->deadline)
         until = c->deadline;
-    rxpkt *r = NULL;
-    int ev = next_event(c, cl, until, &r);
-    if (ev == EV_TIMEOUT)
-        return mqs_now_ms() < start + scaled(c, ms) && past_case_deadline(c) ? -1 : 0;
-    if (ev == EV_STOP)
-        return -1;
-    if (ev == EV_CLOSED)
-        return step_fail(c, s, "connection %s while client %s expected silence for %lld ms",
-                         cl->closed_how, cl->name, (long long)scaled(c, ms));
-    mqs_buf got = {0};
-    int rc = step_fail(c, s, "expected no packet on client %s for %lld ms, got %s", cl->name,
-                       (long long)scaled(c, ms), describe_rx(r, &got));
+    for (;;) {
+        rxpkt *r = NULL;
+        int ev = next_event(c, cl, until, &r);
+        if (ev == EV_TIMEOUT)
+            return mqs_now_ms() < start + step_ms(c, s, ms) && past_case_deadline(c) ? -1 : 0;
+        if (ev == EV_STOP)
+            return -1;
+        if (ev == EV_CLOSED)
+            return step_fail(c, s, "connection %s while client %s expected silence for %lld ms",
+                             cl->closed_how, cl->name, (long long)step_ms(c, s, ms));
+        char why[300];
+        int m = filter ? mqs_spec_match(filter, &r->pkt, &c->vars, why, sizeof why) : 1;
+        if (m < 0) {
+            consume(cl);
+            return case_error(c, "%s", why);
+        }
+        if (m == 1)
+            break;
+        consume(cl); /* not the packet the step is about */
+    }
+    mqs_buf got = {0}, want = {0};
+    rxpkt *r = &cl->q[cl->head];
+    int rc = filter ? step_fail(c, s, "expected no %s on client %s for %lld ms, got %s",
+                                spec_text(c, filter, &want), cl->name, (long long)step_ms(c, s, ms),
+                                describe_rx(r, &got))
+                    : step_fail(c, s, "expected no packet on client %s for %lld ms, got %s",
+                                cl->name, (long long)step_ms(c, s, ms), describe_rx(r, &got));
     consume(cl);
     mqs_buf_free(&got);
+    mqs_buf_free(&want);
     return rc;
 }
 
@@ -981,7 +1006,7 @@ static const mqs_sc_alt *match_alt(ctx *c, const mqs_sc_expect *e, const rxpkt *
     return NULL;
 }
 
-static void alts_text(ctx *c, const mqs_sc_expect *e, mqs_buf *out)
+static void alts_text(ctx *c, const mqs_sc_step *s, const mqs_sc_expect *e, mqs_buf *out)
 {
     mqs_buf one = {0};
     for (size_t i = 0; i < e->n_alts; i++) {
@@ -992,7 +1017,7 @@ static void alts_text(ctx *c, const mqs_sc_expect *e, mqs_buf *out)
         else if (a->kind == MQS_EXP_CLOSED)
             mqs_buf_puts(out, "the connection closed");
         else
-            mqs_buf_printf(out, "no packet for %lld ms", (long long)scaled(c, a->ms));
+            mqs_buf_printf(out, "no packet for %lld ms", (long long)step_ms(c, s, a->ms));
     }
     mqs_buf_terminate(out);
     mqs_buf_free(&one);
@@ -1002,11 +1027,11 @@ static int expect_one_of(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_
 {
     const mqs_sc_alt *none = find_alt(e, MQS_EXP_NONE), *closed = find_alt(e, MQS_EXP_CLOSED);
     int64_t start = mqs_now_ms();
-    int64_t deadline = none ? start + scaled(c, none->ms) : step_deadline(c, s);
+    int64_t deadline = none ? start + step_ms(c, s, none->ms) : step_deadline(c, s);
     if (deadline > c->deadline)
         deadline = c->deadline;
     mqs_buf want = {0}, got = {0};
-    alts_text(c, e, &want);
+    alts_text(c, s, e, &want);
     const char *w = (const char *)want.p;
     bool closing = false; /* a tolerated packet was seen: only "closed" can follow */
     int rc = 1;
@@ -1019,7 +1044,7 @@ static int expect_one_of(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_
             chose(c, cl, e, closed);
             rc = 0;
         } else if (ev == EV_TIMEOUT && none && !closing) {
-            rc = mqs_now_ms() < start + scaled(c, none->ms) && past_case_deadline(c) ? -1 : 0;
+            rc = mqs_now_ms() < start + step_ms(c, s, none->ms) && past_case_deadline(c) ? -1 : 0;
             if (rc == 0)
                 chose(c, cl, e, none);
         } else if (ev == EV_TIMEOUT && closing && !past_case_deadline(c)) {
@@ -1068,7 +1093,7 @@ static int run_expectation(ctx *c, const mqs_sc_step *s, client *cl, const mqs_s
     case MQS_EXP_CLOSED:
         return expect_closed(c, s, cl, e->allow);
     case MQS_EXP_NONE:
-        return expect_none(c, s, cl, e->ms);
+        return expect_none(c, s, cl, e);
     default:
         return 0;
     }
@@ -1167,7 +1192,7 @@ static int step_send(ctx *c, const mqs_sc_step *s, client *cl)
 
 static int step_wait(ctx *c, const mqs_sc_step *s)
 {
-    int64_t until = mqs_now_ms() + scaled(c, s->ms);
+    int64_t until = mqs_now_ms() + step_ms(c, s, s->ms);
     if (until > c->deadline) {
         sleep_ms(c->deadline - mqs_now_ms());
         return past_case_deadline(c) ? -1 : 0;
