@@ -60,6 +60,7 @@ typedef struct ctx {
     size_t step_no; /* 1-based step being run, 0 outside steps */
     /* outcome */
     bool stop;
+    bool ended; /* a one_of alternative with "end" was chosen: no further steps */
     mqs_verdict verdict;
     mqs_buf reason;
     const char *rule;
@@ -970,7 +971,15 @@ static void chose(ctx *c, const client *cl, const mqs_sc_expect *e, const mqs_sc
     mqs_buf_terminate(&label);
     const char *text = label.p ? (const char *)label.p : "";
     trace_event(c, cl->name, "the broker chose: %s", text);
-    if (e->observe) {
+    if (a->end) {
+        /* A legal choice after which the rest of the scenario cannot be checked: say so. */
+        c->ended = true;
+        trace_event(c, cl->name, "the case ends here: the remaining steps need another choice");
+        if (c->obs_verdict < MQS_VERDICT_INFO)
+            c->obs_verdict = MQS_VERDICT_INFO;
+        mqs_buf_printf(&c->observations, "%sstep %zu: %s (the remaining steps do not apply)",
+                       c->observations.len ? "; " : "", c->step_no, text);
+    } else if (e->observe) {
         if (c->obs_verdict < MQS_VERDICT_INFO)
             c->obs_verdict = MQS_VERDICT_INFO;
         mqs_buf_printf(&c->observations, "%sstep %zu: %s", c->observations.len ? "; " : "",
@@ -1508,7 +1517,7 @@ static void ctx_free(ctx *c)
 
 static void run_steps(ctx *c)
 {
-    for (size_t i = 0; i < c->sc->n_steps && !c->stop; i++) {
+    for (size_t i = 0; i < c->sc->n_steps && !c->stop && !c->ended; i++) {
         const mqs_sc_step *s = &c->sc->steps[i];
         if (!(s->only & c->o->proto))
             continue;
@@ -1520,8 +1529,9 @@ static void run_steps(ctx *c)
         run_step(c, s);
     }
     c->step_no = 0;
-    /* Packets that arrived but no step consumed. */
-    for (size_t i = 0; i < c->sc->n_clients && !c->stop; i++) {
+    /* Packets that arrived but no step consumed (after an "end" choice, the steps that
+       would have consumed them did not run). */
+    for (size_t i = 0; i < c->sc->n_clients && !c->stop && !c->ended; i++) {
         drain(c, &c->cl[i]);
         check_leftovers(c, &c->cl[i]);
     }

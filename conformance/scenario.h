@@ -128,6 +128,8 @@ typedef struct mqs_sc_alt {
     uint16_t allow; /* CLOSED: bit (1 << type) per tolerated packet type */
     int64_t ms;     /* NONE */
     const char *label;
+    bool end; /* chosen: the case ends after this step, verdict INFO (a legal choice that
+                 makes the rest of the scenario inapplicable) */
 } mqs_sc_alt;
 
 typedef struct mqs_sc_expect {

@@ -667,13 +667,15 @@ static int parse_ms(ld *l, const cJSON *obj, const char *key, bool required, int
 
 static int parse_alt(ld *l, const cJSON *j, int default_type, mqs_sc_alt *a)
 {
-    static const char *const keys[] = {"packet", "closed", "allow", "none", "ms", "label", NULL};
+    static const char *const keys[] = {"packet", "closed", "allow", "none", "ms", "label", "end",
+                                       NULL};
     if (!cJSON_IsObject(j))
         return ld_fail(l,
                        "expected an alternative {\"packet\"|\"closed\"|\"none\", \"label\"}, "
                        "got %s",
                        json_type(j));
-    if (check_keys(l, j, keys, NULL, NULL) < 0 || opt_text(l, j, "label", false, &a->label) < 0)
+    if (check_keys(l, j, keys, NULL, NULL) < 0 || opt_text(l, j, "label", false, &a->label) < 0 ||
+        opt_bool(l, j, "end", &a->end) < 0)
         return -1;
     int kinds = !!get(j, "packet") + !!get(j, "closed") + !!get(j, "none");
     if (kinds != 1)

@@ -12,6 +12,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${1:-$ROOT/build/mqttspec}
+# Absolute: the compare step below runs inside OUT.
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 OUT=${MATRIX_OUT:-$ROOT/reports}
 BROKERS=${BROKERS:-mosquitto aedes activemq ejabberd rabbitmq}
 JOBS=${JOBS:-8}

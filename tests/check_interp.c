@@ -421,6 +421,34 @@ static const vcase vcases[] = {
      MQS_VERDICT_INFO,
      "step 3: pinged back",
      NULL},
+    {"one_of end",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"one_of\": ["
+               "{\"packet\": {\"type\": \"PUBACK\"}, \"label\": \"acked\"},"
+               "{\"packet\": {\"type\": \"PINGRESP\"}, \"label\": \"pinged\", \"end\": true}]}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"timeout_ms\": 100, \"packet\": "
+               "{\"type\": \"PUBACK\"}}",
+     {"12:d0003003000161", NULL},
+     NULL,
+     MQS_VERDICT_INFO,
+     "step 3: pinged (the remaining steps do not apply)",
+     NULL},
+    {"one_of end not chosen",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"one_of\": ["
+               "{\"packet\": {\"type\": \"PUBACK\"}, \"label\": \"acked\", \"end\": true},"
+               "{\"packet\": {\"type\": \"PINGRESP\"}, \"label\": \"pinged\"}]}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"timeout_ms\": 100, \"packet\": "
+               "{\"type\": \"PUBACK\"}}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "no packet within 100 ms on client a (expected PUBACK)",
+     NULL},
     {"one_of none",
      "MUST",
      "",

@@ -42,7 +42,7 @@ static const char *valid =
     "  \"raw\": {\"fixed_flags\": 3, \"rl_bytes\": 4}},"
     "{\"op\": \"expect\", \"client\": \"sub\", \"one_of\": [{\"packet\": {\"type\": \"PUBLISH\"}, "
     "\"label\": \"twice\"},"
-    "  {\"none\": true, \"ms\": 200, \"label\": \"once\"}, {\"closed\": true, \"allow\": "
+    "  {\"none\": true, \"ms\": 200, \"label\": \"once\", \"end\": false}, {\"closed\": true, \"allow\": "
     "[\"PUBACK\"]}], \"observe\": true},"
     "{\"op\": \"expect\", \"client\": \"sub\", \"packets\": [{\"type\": \"PUBACK\"}, {\"type\": "
     "\"PUBREC\"}], \"any_order\": true},"
@@ -210,6 +210,9 @@ static const bad_case bad[] = {
      "never sends CONNECT"},
     {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"one_of\": [{\"label\": \"x\"}]}"),
      "steps[0].one_of[0]: an alternative needs exactly one of"},
+    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"one_of\": [{\"none\": true, \"ms\": 1, "
+           "\"end\": 1}]}"),
+     "steps[0].one_of[0].end: expected true or false"},
     {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"one_of\": [{\"none\": true, \"ms\": 1}, "
            "{\"none\": true, \"ms\": 2}]}"),
      "at most one"},
