@@ -267,11 +267,18 @@ static int fill_options(const run_args *a, mqs_report *rep)
     snprintf(num, sizeof num, "%u", e->ep.port);
     rc |= add_option(rep, "port", num);
     rc |= add_option(rep, "transport", mqs_transport_name(e->ep.transport));
-    if (e->ep.tls.cafile)
-        rc |= add_option(rep, "cafile", e->ep.tls.cafile);
-    if (e->ep.tls.certfile)
-        rc |= add_option(rep, "cert", e->ep.tls.certfile);
-    if (e->ep.tls.insecure)
+    if (e->ep.ws_path && !e->url)
+        rc |= add_option(rep, "ws-path", e->ep.ws_path);
+    const mqs_tls_opts *t = &e->ep.tls;
+    const char *tls[][2] = {{"cafile", t->cafile},
+                            {"capath", t->capath},
+                            {"cert", t->certfile},
+                            {"key", t->keyfile},
+                            {"tls-servername", t->servername}};
+    for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++)
+        if (tls[i][1])
+            rc |= add_option(rep, tls[i][0], tls[i][1]);
+    if (t->insecure)
         rc |= add_option(rep, "insecure", "true");
     rc |= add_option(rep, "protocol", a->protocol);
     snprintf(num, sizeof num, "%ld", a->jobs);
@@ -358,7 +365,8 @@ static int run_suite(const run_args *a, const mqs_scenario_set *set)
     mqs_report rep;
     memset(&rep, 0, sizeof rep);
     char err[512];
-    int st = mqs_run(set, &o, &rep, err, sizeof err);
+    /* The options first; the run appends how it reached the target ("connection=..."). */
+    int st = fill_options(a, &rep) < 0 ? MQS_RUN_NOMEM : mqs_run(set, &o, &rep, err, sizeof err);
     if (prog.tty && !prog.quiet)
         printf("\r\033[K");
     if (st == MQS_RUN_UNREACHABLE) {
@@ -372,7 +380,7 @@ static int run_suite(const run_args *a, const mqs_scenario_set *set)
         if (!(rep.broker = mqs_strdup(a->broker_name)))
             st = -1;
     }
-    if (st != MQS_RUN_OK || fill_options(a, &rep) < 0) {
+    if (st != MQS_RUN_OK) {
         fprintf(stderr, "mqttspec run: out of memory\n");
         rc = MQS_EXIT_FAIL;
     } else {

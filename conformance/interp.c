@@ -1687,6 +1687,8 @@ void mqs_probe_run(const mqs_endpoint *ep, unsigned proto, const char *username,
               password, now + (int64_t)(3000.0 * timeout_factor),   NULL,
               {0},      0};
     out->connack = mini_connect(&m, client_id, out->err, sizeof out->err);
+    if (m.conn)
+        snprintf(out->conn, sizeof out->conn, "%s", mqs_conn_describe(m.conn));
     if (out->connack == 0 && want_version) {
         m.deadline = mqs_now_ms() + (int64_t)(1000.0 * timeout_factor);
         probe_version(&m, out);

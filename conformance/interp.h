@@ -43,6 +43,7 @@ typedef struct mqs_probe {
                     the connection failed below MQTT (TLS error, WebSocket violation) */
     char broker[128]; /* $SYS/broker/version when asked and published, else "" */
     char err[256];    /* why, when connack != 0 */
+    char conn[320];   /* mqs_conn_describe of the connection (transport, TLS parameters), or "" */
 } mqs_probe;
 
 /** Connects once (clean session, client_id) with the given version and credentials,
