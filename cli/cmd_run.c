@@ -51,7 +51,7 @@ static void usage(FILE *out)
                  "  --scenario-dir DIR      also run every *.json below DIR (repeatable)\n"
                  "  --no-builtin            run only --scenario / --scenario-dir files\n"
                  "execution:\n"
-                 "  --jobs N                cases run in parallel (default 8)\n"
+                 "  --jobs N                cases run in parallel (default 16)\n"
                  "  --timeout FACTOR        scale every timeout and wait (default 1.0)\n"
                  "output:\n"
                  "  --report-dir DIR        where reports go (default reports/latest)\n"
@@ -176,7 +176,7 @@ static int take_option(run_args *a, int opt, const char *v)
 static int parse_args(int argc, char **argv, run_args *a)
 {
     *a = (run_args){.protocol = "all",
-                    .jobs = 8,
+                    .jobs = 16,
                     .factor = 1.0,
                     .report_dir = "reports/latest",
                     .format = "all"};

@@ -603,10 +603,16 @@ static void describe_sent(ctx *c, const uint8_t *bytes, size_t len, mqs_buf *out
     }
 }
 
+/* A step's time in ms, scaled by --timeout unless the step is "exact" (protocol timing). */
+static int64_t step_ms(const ctx *c, const mqs_sc_step *s, int64_t ms)
+{
+    return s && s->exact ? ms : scaled(c, ms);
+}
+
 /* A step's timeout, scaled (the number reasons show). */
 static int64_t step_timeout(const ctx *c, const mqs_sc_step *s)
 {
-    return scaled(c, s && s->timeout_ms >= 0 ? s->timeout_ms : MQS_SC_DEFAULT_STEP_MS);
+    return step_ms(c, s, s && s->timeout_ms >= 0 ? s->timeout_ms : MQS_SC_DEFAULT_STEP_MS);
 }
 
 static int64_t step_deadline(ctx *c, const mqs_sc_step *s)
@@ -935,21 +941,21 @@ static int expect_closed(ctx *c, const mqs_sc_step *s, client *cl, uint16_t allo
 
 static int expect_none(ctx *c, const mqs_sc_step *s, client *cl, int64_t ms)
 {
-    int64_t start = mqs_now_ms(), until = start + scaled(c, ms);
+    int64_t start = mqs_now_ms(), until = start + step_ms(c, s, ms);
     if (until > c->deadline)
         until = c->deadline;
     rxpkt *r = NULL;
     int ev = next_event(c, cl, until, &r);
     if (ev == EV_TIMEOUT)
-        return mqs_now_ms() < start + scaled(c, ms) && past_case_deadline(c) ? -1 : 0;
+        return mqs_now_ms() < start + step_ms(c, s, ms) && past_case_deadline(c) ? -1 : 0;
     if (ev == EV_STOP)
         return -1;
     if (ev == EV_CLOSED)
         return step_fail(c, s, "connection %s while client %s expected silence for %lld ms",
-                         cl->closed_how, cl->name, (long long)scaled(c, ms));
+                         cl->closed_how, cl->name, (long long)step_ms(c, s, ms));
     mqs_buf got = {0};
     int rc = step_fail(c, s, "expected no packet on client %s for %lld ms, got %s", cl->name,
-                       (long long)scaled(c, ms), describe_rx(r, &got));
+                       (long long)step_ms(c, s, ms), describe_rx(r, &got));
     consume(cl);
     mqs_buf_free(&got);
     return rc;
@@ -1004,7 +1010,7 @@ static const mqs_sc_alt *match_alt(ctx *c, const mqs_sc_expect *e, const rxpkt *
     return NULL;
 }
 
-static void alts_text(ctx *c, const mqs_sc_expect *e, mqs_buf *out)
+static void alts_text(ctx *c, const mqs_sc_step *s, const mqs_sc_expect *e, mqs_buf *out)
 {
     mqs_buf one = {0};
     for (size_t i = 0; i < e->n_alts; i++) {
@@ -1015,7 +1021,7 @@ static void alts_text(ctx *c, const mqs_sc_expect *e, mqs_buf *out)
         else if (a->kind == MQS_EXP_CLOSED)
             mqs_buf_puts(out, "the connection closed");
         else
-            mqs_buf_printf(out, "no packet for %lld ms", (long long)scaled(c, a->ms));
+            mqs_buf_printf(out, "no packet for %lld ms", (long long)step_ms(c, s, a->ms));
     }
     mqs_buf_terminate(out);
     mqs_buf_free(&one);
@@ -1025,11 +1031,11 @@ static int expect_one_of(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_
 {
     const mqs_sc_alt *none = find_alt(e, MQS_EXP_NONE), *closed = find_alt(e, MQS_EXP_CLOSED);
     int64_t start = mqs_now_ms();
-    int64_t deadline = none ? start + scaled(c, none->ms) : step_deadline(c, s);
+    int64_t deadline = none ? start + step_ms(c, s, none->ms) : step_deadline(c, s);
     if (deadline > c->deadline)
         deadline = c->deadline;
     mqs_buf want = {0}, got = {0};
-    alts_text(c, e, &want);
+    alts_text(c, s, e, &want);
     const char *w = (const char *)want.p;
     bool closing = false; /* a tolerated packet was seen: only "closed" can follow */
     int rc = 1;
@@ -1042,7 +1048,7 @@ static int expect_one_of(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_
             chose(c, cl, e, closed);
             rc = 0;
         } else if (ev == EV_TIMEOUT && none && !closing) {
-            rc = mqs_now_ms() < start + scaled(c, none->ms) && past_case_deadline(c) ? -1 : 0;
+            rc = mqs_now_ms() < start + step_ms(c, s, none->ms) && past_case_deadline(c) ? -1 : 0;
             if (rc == 0)
                 chose(c, cl, e, none);
         } else if (ev == EV_TIMEOUT && closing && !past_case_deadline(c)) {
@@ -1227,7 +1233,7 @@ static int step_send(ctx *c, const mqs_sc_step *s, client *cl)
 
 static int step_wait(ctx *c, const mqs_sc_step *s)
 {
-    int64_t until = mqs_now_ms() + scaled(c, s->ms);
+    int64_t until = mqs_now_ms() + step_ms(c, s, s->ms);
     if (until > c->deadline) {
         sleep_ms(c->deadline - mqs_now_ms());
         return past_case_deadline(c) ? -1 : 0;

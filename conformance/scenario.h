@@ -166,6 +166,7 @@ typedef struct mqs_sc_step {
     int64_t timeout_ms; /* -1: default (3000) */
     int64_t ms;         /* wait / expect_none */
     bool abrupt;        /* close */
+    bool exact;         /* ms and timeout_ms are not scaled by --timeout */
     bool has_pkt;       /* send / connect: pkt holds the packet */
     mqs_sc_packet pkt;
     mqs_sc_packet *pkts; /* send "packets": several packets in one write */

@@ -883,7 +883,8 @@ typedef struct op_info {
     const char *const *keys;
 } op_info;
 
-static const char *const k_step_common[] = {"op", "client", "only", "note", "rule", "level", NULL};
+static const char *const k_step_common[] = {"op",   "client", "only",  "note",
+                                            "rule", "level",  "exact", NULL};
 static const char *const k_op_connect[] = {"raw",         "expect",         "timeout_ms",
                                            "client_cert", "ws_subprotocol", NULL};
 static const char *const k_op_open[] = {"timeout_ms", "client_cert", "ws_subprotocol", NULL};
@@ -1156,7 +1157,9 @@ static int step_common(ld *l, const cJSON *j, mqs_sc_step *s)
             return -1;
         path_pop(l, p);
     }
-    return opt_text(l, j, "note", true, &s->note) < 0 || opt_text(l, j, "rule", false, &s->rule) < 0
+    return opt_text(l, j, "note", true, &s->note) < 0 ||
+                   opt_text(l, j, "rule", false, &s->rule) < 0 ||
+                   opt_bool(l, j, "exact", &s->exact) < 0
                ? -1
                : 0;
 }

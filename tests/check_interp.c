@@ -15,6 +15,7 @@
 #include "codec/mqtt.h"
 #include "conformance/alloc.h"
 #include "conformance/interp.h"
+#include "conformance/runner.h"
 #include "conformance/scenario.h"
 
 /* ---- the scripted peer ---- */
@@ -725,6 +726,174 @@ START_TEST(allocation_failures)
 }
 END_TEST
 
+/* "exact" steps keep their times whatever --timeout says; others scale. */
+START_TEST(exact_times)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario *s = scenario("MUST", "",
+                               CONNECT_A ", {\"op\": \"wait\", \"ms\": 100, \"exact\": true}, "
+                                         "{\"op\": \"expect_none\", \"client\": \"a\", "
+                                         "\"ms\": 100, \"exact\": true}");
+    outcome o;
+    run_case(&p, s, NULL, NULL, 20.0, &o);
+    expect_verdict(&o, MQS_VERDICT_PASS, NULL);
+    ck_assert_msg(o.res.duration_ms < 1500, "took %.0f ms", o.res.duration_ms);
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    s = scenario("MUST", "", CONNECT_A ", {\"op\": \"wait\", \"ms\": 100}");
+    run_case(&p, s, NULL, NULL, 5.0, &o);
+    expect_verdict(&o, MQS_VERDICT_PASS, NULL);
+    ck_assert_msg(o.res.duration_ms >= 480, "took %.0f ms", o.res.duration_ms);
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    peer_stop(&p);
+}
+END_TEST
+
+/* ---- the runner ---- */
+
+static void count_progress(void *ud, const mqs_case_result *r, size_t done, size_t total)
+{
+    size_t *calls = ud;
+    (*calls)++;
+    ck_assert_ptr_nonnull(r->id);
+    ck_assert_uint_le(done, total);
+}
+
+static void runner_set(mqs_scenario_set *set)
+{
+    memset(set, 0, sizeof *set);
+    const char *steps[] = {CONNECT_A ", {\"op\": \"ping\", \"client\": \"a\"}",
+                           "{\"op\": \"connect\", \"client\": \"b\", \"expect\": "
+                           "{\"return_code\": 5}}"};
+    for (int i = 0; i < 2; i++) {
+        char json[2048];
+        snprintf(json, sizeof json,
+                 "{\"id\": \"qos.r%d\", \"title\": \"t\", \"area\": \"qos\", "
+                 "\"statements\": [\"MQTT-9.9.9-1\"], \"protocols\": [\"3.1\", \"3.1.1\"], "
+                 "\"level\": \"MUST\", \"clients\": [\"a\", \"b\"], \"steps\": [%s]}",
+                 i, steps[i]);
+        mqs_scenario *sc;
+        char err[256];
+        ck_assert_int_eq(
+            mqs_scenario_load_buf("t", (const uint8_t *)json, strlen(json), &sc, err, sizeof err),
+            0);
+        set->items = realloc(set->items, (set->n + 1) * sizeof *set->items);
+        set->items[set->n++] = sc;
+    }
+}
+
+static void runner_set_free(mqs_scenario_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        mqs_scenario_free(set->items[i]);
+    free(set->items);
+}
+
+START_TEST(runner_runs_cases)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario_set set;
+    runner_set(&set);
+    mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = p.port};
+    size_t calls = 0;
+    const char *filters[] = {"qos.*"};
+    mqs_run_opts o = {.endpoints = &ep,
+                      .n_endpoints = 1,
+                      .protocols = MQS_PROTO_31 | MQS_PROTO_311,
+                      .jobs = 3,
+                      .timeout_factor = 0.2, /* the probe waits 1 s x 0.2 for $SYS */
+                      .filters = filters,
+                      .n_filters = 1,
+                      .tool_version = "9.9",
+                      .progress = count_progress,
+                      .progress_ud = &calls};
+    ck_assert_uint_eq(mqs_run_count(&set, &o), 4);
+    mqs_report rep;
+    memset(&rep, 0, sizeof rep);
+    char err[256];
+    ck_assert_int_eq(mqs_run(&set, &o, &rep, err, sizeof err), MQS_RUN_OK);
+    ck_assert_uint_eq(calls, 4);
+    ck_assert_uint_eq(rep.n_cases, 4);
+    ck_assert_uint_eq(rep.counts[MQS_VERDICT_PASS], 2);
+    ck_assert_uint_eq(rep.counts[MQS_VERDICT_FAIL], 2);
+    ck_assert_str_eq(rep.cases[0].id, "qos.r0"); /* report order: scenario, then version */
+    ck_assert_str_eq(rep.cases[0].protocol, "3.1.1");
+    ck_assert_str_eq(rep.cases[1].protocol, "3.1");
+    ck_assert_str_eq(rep.cases[3].id, "qos.r1");
+    ck_assert_str_eq(rep.tool_version, "9.9");
+    ck_assert_uint_eq(rep.n_protocols, 2);
+    ck_assert_str_eq(rep.transports[0], "tcp");
+    char want[64];
+    snprintf(want, sizeof want, "tcp://127.0.0.1:%u", p.port);
+    ck_assert_str_eq(rep.target, want);
+    ck_assert_ptr_nonnull(rep.started_at);
+    mqs_report_free(&rep);
+    runner_set_free(&set);
+    peer_stop(&p);
+}
+END_TEST
+
+START_TEST(runner_unreachable)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    uint16_t port = p.port;
+    peer_stop(&p); /* nobody listens there now */
+    mqs_scenario_set set;
+    runner_set(&set);
+    mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = port};
+    mqs_run_opts o = {.endpoints = &ep,
+                      .n_endpoints = 1,
+                      .protocols = MQS_PROTO_311,
+                      .jobs = 2,
+                      .timeout_factor = 1.0};
+    mqs_report rep;
+    memset(&rep, 0, sizeof rep);
+    char err[256];
+    ck_assert_int_eq(mqs_run(&set, &o, &rep, err, sizeof err), MQS_RUN_UNREACHABLE);
+    ck_assert_ptr_nonnull(strstr(err, "cannot reach tcp://127.0.0.1:"));
+    mqs_report_free(&rep);
+    runner_set_free(&set);
+}
+END_TEST
+
+START_TEST(runner_allocation_failures)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario_set set;
+    runner_set(&set);
+    mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = p.port};
+    mqs_run_opts o = {.endpoints = &ep,
+                      .n_endpoints = 1,
+                      .protocols = MQS_PROTO_31 | MQS_PROTO_311,
+                      .jobs = 2,
+                      .timeout_factor = 0.2};
+    int ok = 0;
+    for (long n = 0; n < 300; n += 13) {
+        mqs_report rep;
+        memset(&rep, 0, sizeof rep);
+        char err[256];
+        mqs_alloc_fail_after(n);
+        int rc = mqs_run(&set, &o, &rep, err, sizeof err);
+        mqs_alloc_fail_after(-1);
+        ck_assert(rc == MQS_RUN_OK || rc == MQS_RUN_NOMEM);
+        ok += rc == MQS_RUN_OK && rep.counts[MQS_VERDICT_ERROR] == 0;
+        mqs_report_free(&rep);
+    }
+    ck_assert_int_gt(ok, 0);
+    runner_set_free(&set);
+    peer_stop(&p);
+}
+END_TEST
+
 Suite *interp_suite(void)
 {
     Suite *s = suite_create("interp");
@@ -733,10 +902,17 @@ Suite *interp_suite(void)
     tcase_add_test(t, skip_requirements);
     tcase_add_test(t, password_redacted);
     tcase_add_test(t, cleanup_runs);
+    tcase_add_test(t, exact_times);
     tcase_set_timeout(t, 20);
+    suite_add_tcase(s, t);
+    t = tcase_create("runner");
+    tcase_add_test(t, runner_runs_cases);
+    tcase_add_test(t, runner_unreachable);
+    tcase_set_timeout(t, 30);
     suite_add_tcase(s, t);
     t = tcase_create("malformed");
     tcase_add_test(t, allocation_failures);
+    tcase_add_test(t, runner_allocation_failures);
     tcase_set_timeout(t, 120);
     suite_add_tcase(s, t);
     return s;

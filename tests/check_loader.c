@@ -215,6 +215,8 @@ static const bad_case bad[] = {
     {STEPS("{\"op\": \"ping\", \"client\": \"a\", \"only\": \"5\"}"),
      "steps[0].only: expected \"3.1\""},
     {STEPS("{\"op\": \"ping\", \"client\": \"a\", \"level\": \"MAY\"}"), "steps[0].level"},
+    {STEPS("{\"op\": \"wait\", \"ms\": 5, \"exact\": 1}"),
+     "steps[0].exact: expected true or false"},
     {"{\"id\": \"qos.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": [\"a\"], "
      "\"protocols\": [\"3.1\"], \"level\": \"MUST\", \"clients\": [], \"steps\": [{\"op\": "
      "\"wait\", \"ms\": 1}]}",
