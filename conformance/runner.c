@@ -34,6 +34,9 @@ typedef struct pool {
 
 static bool selected(const mqs_scenario *sc, const mqs_run_opts *o)
 {
+    for (size_t i = 0; i < o->n_excludes; i++)
+        if (mqs_scenario_matches(sc, o->excludes[i]))
+            return false;
     if (!o->n_filters)
         return true;
     for (size_t i = 0; i < o->n_filters; i++)

@@ -20,6 +20,7 @@
 
 #include "codec/mqtt.h"
 #include "conformance/interp.h"
+#include "conformance/runner.h"
 #include "conformance/scenario.h"
 
 enum {
@@ -470,6 +471,33 @@ START_TEST(loader_accepts)
 }
 END_TEST
 
+/* --exclude (runner): a scenario any exclude pattern matches is left out, whatever the
+ * filters; here to leave mosquitto's slow WebSocket payloads out of a ws run. */
+START_TEST(runner_excludes)
+{
+    char err[512];
+    mqs_scenario *a = load("\"ws\"", PING, err, sizeof err);
+    ck_assert_msg(a != NULL, "%s", err);
+    mqs_scenario *items[] = {a};
+    mqs_scenario_set set = {items, 1};
+    mqs_endpoint ep = {.transport = MQS_TR_WS, .host = "127.0.0.1", .port = 1};
+    const char *inc[] = {"transport"}, *ex_id[] = {"transport.t"}, *ex_rule[] = {"MQTT-6.*"},
+               *ex_other[] = {"qos"};
+    mqs_run_opts o = {.endpoints = &ep, .n_endpoints = 1, .protocols = MQS_PROTO_311, .jobs = 1};
+    ck_assert_uint_eq(mqs_run_count(&set, &o), 1);
+    o.excludes = ex_id;
+    o.n_excludes = 1;
+    ck_assert_uint_eq(mqs_run_count(&set, &o), 0);
+    o.excludes = ex_rule;
+    o.filters = inc;
+    o.n_filters = 1;
+    ck_assert_uint_eq(mqs_run_count(&set, &o), 0);
+    o.excludes = ex_other;
+    ck_assert_uint_eq(mqs_run_count(&set, &o), 1);
+    mqs_scenario_free(a);
+}
+END_TEST
+
 Suite *interp_ws_suite(void)
 {
     Suite *s = suite_create("interp_ws");
@@ -486,6 +514,7 @@ Suite *interp_ws_suite(void)
     TCase *l = tcase_create("loader");
     tcase_add_loop_test(l, loader_checks, 0, (int)(sizeof load_cases / sizeof load_cases[0]));
     tcase_add_test(l, loader_accepts);
+    tcase_add_test(l, runner_excludes);
     suite_add_tcase(s, l);
     return s;
 }
