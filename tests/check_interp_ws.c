@@ -266,6 +266,16 @@ static void want(const run *r, mqs_verdict v, const char *reason_part, const cha
         ck_assert_str_eq(r->res.failed_rule ? r->res.failed_rule : "(none)", rule);
 }
 
+/* Runs one case against w and checks its verdict (see want). */
+static void check_case(const wsb *w, mqs_transport tr, const char *cert, const char *requires,
+                       const char *steps, mqs_verdict v, const char *reason, const char *rule)
+{
+    run r;
+    run_on(w, tr, cert, requires, steps, &r);
+    want(&r, v, reason, rule);
+    mqs_case_result_free(&r.res);
+}
+
 #define CONNECT "{\"op\": \"connect\", \"client\": \"a\"}"
 #define PING "{\"op\": \"ping\", \"client\": \"a\"}"
 
@@ -322,17 +332,13 @@ START_TEST(subprotocol_missing_fails)
 {
     wsb w;
     wsb_start(&w, WSB_NO_SUBPROTOCOL);
-    run r;
-    run_on(&w, MQS_TR_WS, NULL, "\"ws\"",
-           "{\"op\": \"connect\", \"client\": \"a\", \"ws_subprotocol\": \"mqtt\"}", &r);
-    want(&r, MQS_VERDICT_FAIL,
-         "step 1: the server returned the WebSocket subprotocol none (no "
-         "Sec-WebSocket-Protocol header) to client a, expected 'mqtt'",
-         "MQTT-6.0.0-4");
-    mqs_case_result_free(&r.res);
-    run_on(&w, MQS_TR_WS, NULL, "\"ws\"", CONNECT ", " PING, &r);
-    want(&r, MQS_VERDICT_PASS, NULL, NULL);
-    mqs_case_result_free(&r.res);
+    check_case(&w, MQS_TR_WS, NULL, "\"ws\"",
+               "{\"op\": \"connect\", \"client\": \"a\", \"ws_subprotocol\": \"mqtt\"}",
+               MQS_VERDICT_FAIL,
+               "step 1: the server returned the WebSocket subprotocol none (no "
+               "Sec-WebSocket-Protocol header) to client a, expected 'mqtt'",
+               "MQTT-6.0.0-4");
+    check_case(&w, MQS_TR_WS, NULL, "\"ws\"", CONNECT ", " PING, MQS_VERDICT_PASS, NULL, NULL);
     wsb_stop(&w);
 }
 END_TEST
@@ -357,11 +363,9 @@ START_TEST(ws_options_skip_elsewhere)
 {
     wsb w;
     wsb_start(&w, WSB_BROKER);
-    run r;
-    run_on(&w, MQS_TR_TCP, NULL, "\"ws\"",
-           "{\"op\": \"connect\", \"client\": \"a\", \"ws_subprotocol\": \"mqtt\"}", &r);
-    want(&r, MQS_VERDICT_SKIP, "needs a WebSocket endpoint", NULL);
-    mqs_case_result_free(&r.res);
+    check_case(&w, MQS_TR_TCP, NULL, "\"ws\"",
+               "{\"op\": \"connect\", \"client\": \"a\", \"ws_subprotocol\": \"mqtt\"}",
+               MQS_VERDICT_SKIP, "needs a WebSocket endpoint", NULL);
     wsb_stop(&w);
 }
 END_TEST
@@ -383,15 +387,13 @@ START_TEST(without_client_cert_refusal_is_close)
         strstr(r.trace, "connection refused during the TLS handshake without a client certificate"));
     mqs_case_result_free(&r.res);
     /* Expecting a CONNACK instead: the refusal fails the step. */
-    run_on(&w, MQS_TR_TLS, cert, "\"tls\", \"client-cert\"",
-           "{\"op\": \"connect\", \"client\": \"a\", \"client_cert\": false}", &r);
-    want(&r, MQS_VERDICT_FAIL, "refused during the TLS handshake", NULL);
-    mqs_case_result_free(&r.res);
+    check_case(&w, MQS_TR_TLS, cert, "\"tls\", \"client-cert\"",
+               "{\"op\": \"connect\", \"client\": \"a\", \"client_cert\": false}",
+               MQS_VERDICT_FAIL, "refused during the TLS handshake", NULL);
     /* With the certificate (the default), the bad file makes the case ERROR. */
-    run_on(&w, MQS_TR_TLS, cert, "\"tls\", \"client-cert\"",
-           "{\"op\": \"connect\", \"client\": \"a\", \"expect\": {\"closed\": true}}", &r);
-    want(&r, MQS_VERDICT_ERROR, "cannot connect", NULL);
-    mqs_case_result_free(&r.res);
+    check_case(&w, MQS_TR_TLS, cert, "\"tls\", \"client-cert\"",
+               "{\"op\": \"connect\", \"client\": \"a\", \"expect\": {\"closed\": true}}",
+               MQS_VERDICT_ERROR, "cannot connect", NULL);
     wsb_stop(&w);
 }
 END_TEST
