@@ -939,25 +939,44 @@ static int expect_closed(ctx *c, const mqs_sc_step *s, client *cl, uint16_t allo
     return rc;
 }
 
-static int expect_none(ctx *c, const mqs_sc_step *s, client *cl, int64_t ms)
+/* No packet (or, with a filter in e->pkts[0], no packet matching it: others are
+ * consumed and dropped) and no close for ms. */
+static int expect_none(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_expect *e)
 {
-    int64_t start = mqs_now_ms(), until = start + step_ms(c, s, ms);
+    int64_t ms = e->ms, start = mqs_now_ms(), until = start + step_ms(c, s, ms);
+    const mqs_sc_packet *filter = e->n_pkts ? &e->pkts[0] : NULL;
     if (until > c->deadline)
         until = c->deadline;
-    rxpkt *r = NULL;
-    int ev = next_event(c, cl, until, &r);
-    if (ev == EV_TIMEOUT)
-        return mqs_now_ms() < start + step_ms(c, s, ms) && past_case_deadline(c) ? -1 : 0;
-    if (ev == EV_STOP)
-        return -1;
-    if (ev == EV_CLOSED)
-        return step_fail(c, s, "connection %s while client %s expected silence for %lld ms",
-                         cl->closed_how, cl->name, (long long)step_ms(c, s, ms));
-    mqs_buf got = {0};
-    int rc = step_fail(c, s, "expected no packet on client %s for %lld ms, got %s", cl->name,
-                       (long long)step_ms(c, s, ms), describe_rx(r, &got));
+    for (;;) {
+        rxpkt *r = NULL;
+        int ev = next_event(c, cl, until, &r);
+        if (ev == EV_TIMEOUT)
+            return mqs_now_ms() < start + step_ms(c, s, ms) && past_case_deadline(c) ? -1 : 0;
+        if (ev == EV_STOP)
+            return -1;
+        if (ev == EV_CLOSED)
+            return step_fail(c, s, "connection %s while client %s expected silence for %lld ms",
+                             cl->closed_how, cl->name, (long long)step_ms(c, s, ms));
+        char why[300];
+        int m = filter ? mqs_spec_match(filter, &r->pkt, &c->vars, why, sizeof why) : 1;
+        if (m < 0) {
+            consume(cl);
+            return case_error(c, "%s", why);
+        }
+        if (m == 1)
+            break;
+        consume(cl); /* not the packet the step is about */
+    }
+    mqs_buf got = {0}, want = {0};
+    rxpkt *r = &cl->q[cl->head];
+    int rc = filter ? step_fail(c, s, "expected no %s on client %s for %lld ms, got %s",
+                                spec_text(c, filter, &want), cl->name, (long long)step_ms(c, s, ms),
+                                describe_rx(r, &got))
+                    : step_fail(c, s, "expected no packet on client %s for %lld ms, got %s",
+                                cl->name, (long long)step_ms(c, s, ms), describe_rx(r, &got));
     consume(cl);
     mqs_buf_free(&got);
+    mqs_buf_free(&want);
     return rc;
 }
 
@@ -1097,7 +1116,7 @@ static int run_expectation(ctx *c, const mqs_sc_step *s, client *cl, const mqs_s
     case MQS_EXP_CLOSED:
         return expect_closed(c, s, cl, e->allow);
     case MQS_EXP_NONE:
-        return expect_none(c, s, cl, e->ms);
+        return expect_none(c, s, cl, e);
     default:
         return 0;
     }

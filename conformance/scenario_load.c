@@ -802,6 +802,21 @@ static int parse_save(ld *l, const cJSON *obj, mqs_sc_expect *e)
     return 0;
 }
 
+/* expect_none's optional "packet": only packets matching it break the silence; the
+ * others are read and dropped (e->pkts[0] is the filter). */
+static int parse_none_filter(ld *l, const cJSON *j, mqs_sc_expect *e)
+{
+    e->n_pkts = 1;
+    e->pkts = ld_array(l, 1, sizeof *e->pkts);
+    if (!e->pkts)
+        return ld_oom(l);
+    size_t p = path_key(l, "packet");
+    if (parse_packet(l, get(j, "packet"), true, 0, e->pkts) < 0)
+        return -1;
+    path_pop(l, p);
+    return 0;
+}
+
 /* The expectation keys of an expect step (or of connect's "expect" object). */
 static int parse_expectation(ld *l, const cJSON *obj, int default_type, mqs_sc_expect *e)
 {
@@ -893,7 +908,7 @@ static const char *const k_op_send[] = {"packet", "packets",  "hex",          "r
 static const char *const k_op_expect[] = {"packet",  "packets", "any_order",  "one_of",
                                           "observe", "save",    "closed",     "allow",
                                           "none",    "ms",      "timeout_ms", NULL};
-static const char *const k_op_expect_none[] = {"ms", NULL};
+static const char *const k_op_expect_none[] = {"ms", "packet", NULL};
 static const char *const k_op_expect_closed[] = {"timeout_ms", "allow", NULL};
 static const char *const k_op_close[] = {"abrupt", NULL};
 static const char *const k_op_wait[] = {"ms", NULL};
@@ -1091,7 +1106,9 @@ static int step_ops(ld *l, const cJSON *j, mqs_sc_step *s)
         return opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms);
     case MQS_OP_EXPECT_NONE:
         s->expect.kind = MQS_EXP_NONE;
-        return parse_ms(l, j, "ms", true, &s->expect.ms);
+        if (parse_ms(l, j, "ms", true, &s->expect.ms) < 0)
+            return -1;
+        return get(j, "packet") ? parse_none_filter(l, j, &s->expect) : 0;
     case MQS_OP_EXPECT_CLOSED:
         s->expect.kind = MQS_EXP_CLOSED;
         return parse_allow(l, j, &s->expect.allow) < 0 ||

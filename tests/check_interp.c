@@ -386,6 +386,29 @@ static const vcase vcases[] = {
      MQS_VERDICT_FAIL,
      "expected no packet on client a for 2000 ms, got PINGRESP",
      NULL},
+    {"none with a filter ignores other packets",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 200, \"packet\": "
+               "{\"type\": \"PUBLISH\", \"topic\": \"x\"}}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"none with a filter fails on a match",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBREL\"}}, "
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 2000, \"packet\": "
+               "{\"type\": \"PUBCOMP\"}}",
+     {"06:70020001", NULL},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "expected no PUBCOMP on client a for 2000 ms, got PUBCOMP id=1",
+     NULL},
     {"observe",
      "MUST",
      "",
