@@ -194,6 +194,7 @@ typedef struct mqs_scenario {
     unsigned requires;  /* MQS_REQ_* */
     int64_t timeout_ms; /* scenario deadline before scaling */
     bool allow_extra;
+    bool alone; /* run after every other case of the run, with no other case in parallel */
     const char **clients;
     size_t n_clients;
     mqs_sc_step *steps;

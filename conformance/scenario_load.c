@@ -1294,7 +1294,8 @@ static int parse_header(ld *l, const cJSON *root)
     sc->timeout_ms = MQS_SC_DEFAULT_TIMEOUT_MS;
     return parse_requires(l, root) < 0 ||
                    opt_int(l, root, "timeout_ms", 1, MQS_SC_MAX_MS, &sc->timeout_ms) < 0 ||
-                   opt_bool(l, root, "allow_extra", &sc->allow_extra) < 0
+                   opt_bool(l, root, "allow_extra", &sc->allow_extra) < 0 ||
+                   opt_bool(l, root, "alone", &sc->alone) < 0
                ? -1
                : 0;
 }
@@ -1344,7 +1345,8 @@ static int parse_root(ld *l, const cJSON *root)
 {
     static const char *const keys[] = {
         "id",         "title",   "area",  "statements", "protocols",   "level", "requires",
-        "timeout_ms", "clients", "steps", "notes",      "allow_extra", NULL};
+        "timeout_ms", "clients", "steps", "notes",      "allow_extra", "alone",
+        NULL};
     if (!cJSON_IsObject(root))
         return ld_fail(l, "a scenario is a JSON object, got %s", json_type(root));
     if (check_keys(l, root, keys, NULL, NULL) < 0 || parse_header(l, root) < 0 ||

@@ -940,6 +940,60 @@ START_TEST(runner_runs_cases)
 }
 END_TEST
 
+static void order_progress(void *ud, const mqs_case_result *r, size_t done, size_t total)
+{
+    char *order = ud; /* the last character of each finished case's id, in finishing order */
+    (void)total;
+    order[done - 1] = r->id[strlen(r->id) - 1];
+}
+
+/* A scenario marked "alone" runs after every other case, whatever the report order. */
+START_TEST(runner_alone_last)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario_set set;
+    memset(&set, 0, sizeof set);
+    for (int i = 0; i < 3; i++) {
+        char json[1024];
+        snprintf(json, sizeof json,
+                 "{\"id\": \"qos.r%d\", \"title\": \"t\", \"area\": \"qos\", "
+                 "\"statements\": [\"MQTT-9.9.9-1\"], \"protocols\": [\"3.1.1\"], "
+                 "\"level\": \"MUST\", \"clients\": [\"a\"], %s \"steps\": [%s]}",
+                 i, i == 0 ? "\"alone\": true," : "", CONNECT_A);
+        mqs_scenario *sc;
+        char err[256];
+        ck_assert_int_eq(
+            mqs_scenario_load_buf("t", (const uint8_t *)json, strlen(json), &sc, err, sizeof err),
+            0);
+        set.items = realloc(set.items, (set.n + 1) * sizeof *set.items);
+        set.items[set.n++] = sc;
+    }
+    ck_assert(set.items[0]->alone && !set.items[1]->alone);
+    mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = p.port};
+    char order[4] = "";
+    mqs_run_opts o = {.endpoints = &ep,
+                      .n_endpoints = 1,
+                      .protocols = MQS_PROTO_311,
+                      .jobs = 1,
+                      .timeout_factor = 0.2,
+                      .tool_version = "9.9",
+                      .progress = order_progress,
+                      .progress_ud = order};
+    mqs_report rep;
+    memset(&rep, 0, sizeof rep);
+    char err[256];
+    ck_assert_int_eq(mqs_run(&set, &o, &rep, err, sizeof err), MQS_RUN_OK);
+    ck_assert_str_eq(order, "120");
+    ck_assert_str_eq(rep.cases[0].id, "qos.r0"); /* the report keeps the scenario order */
+    ck_assert_uint_eq(rep.counts[MQS_VERDICT_PASS], 3);
+    mqs_report_free(&rep);
+    runner_set_free(&set);
+    peer_stop(&p);
+}
+END_TEST
+
 START_TEST(runner_unreachable)
 {
     peer p;
@@ -1010,6 +1064,7 @@ Suite *interp_suite(void)
     t = tcase_create("runner");
     tcase_add_test(t, runner_runs_cases);
     tcase_add_test(t, runner_unreachable);
+    tcase_add_test(t, runner_alone_last);
     tcase_set_timeout(t, 30);
     suite_add_tcase(s, t);
     t = tcase_create("malformed");

@@ -22,6 +22,7 @@ static int load(const char *json, mqs_scenario **s, char *err, size_t errlen)
 static const char *valid =
     "{" HEAD
     "\"clients\": [\"pub\", \"sub\"], \"timeout_ms\": 5000, \"requires\": [\"credentials\"],"
+    "\"alone\": true,"
     "\"steps\": ["
     "{\"op\": \"connect\", \"client\": \"sub\", \"keepalive\": 5, \"clean_session\": false,"
     "  \"will\": {\"topic\": \"${topic}w\", \"payload\": \"bye\", \"qos\": 1, \"retain\": true},"
@@ -68,6 +69,7 @@ START_TEST(loads_valid)
     ck_assert_uint_eq(s->protocols, MQS_PROTO_31 | MQS_PROTO_311);
     ck_assert_uint_eq(s->requires, MQS_REQ_CREDENTIALS);
     ck_assert_int_eq(s->timeout_ms, 5000);
+    ck_assert(s->alone);
     ck_assert_uint_eq(s->n_clients, 2);
     ck_assert_uint_eq(s->n_steps, 17);
     const mqs_sc_step *c = &s->steps[0];
