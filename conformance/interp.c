@@ -847,16 +847,18 @@ static bool augment(const uint8_t *ok, size_t n, size_t i, bool *seen, size_t *o
     return false;
 }
 
-/* Receives n packets; each must match some spec and all specs must be matched once. */
+/* Receives n packets; each must match some spec and all specs must be matched once. The
+ * step's saves take their values from the packet paired with the first spec. */
 static int expect_any_order(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_expect *e)
 {
-    size_t n = e->n_pkts;
+    size_t n = e->n_pkts, ns = e->n_saves;
     uint8_t *ok = mqs_calloc(n * n, 1);
     bool *seen = mqs_calloc(n, sizeof *seen);
     size_t *owner = mqs_calloc(n, sizeof *owner);
+    mqs_buf *vals = ns ? mqs_calloc(n * ns, sizeof *vals) : NULL; /* per packet, per save */
     mqs_buf want = {0}, got = {0}, one = {0};
     int rc = 0;
-    if (!ok || !seen || !owner) {
+    if (!ok || !seen || !owner || (ns && !vals)) {
         c->oom = true;
         rc = case_error(c, "out of memory");
     }
@@ -885,6 +887,11 @@ static int expect_any_order(ctx *c, const mqs_sc_step *s, client *cl, const mqs_
         if (rc == 0 && !any)
             rc = step_fail(c, s, "got %s on client %s, which matches none of: %s",
                            describe_rx(r, &got), cl->name, (const char *)want.p);
+        for (size_t k = 0; rc == 0 && ok[i * n] && k < ns; k++)
+            if (mqs_spec_save_value(e->saves[k].field, &r->pkt, &vals[i * ns + k]) < 0) {
+                c->oom = true;
+                rc = case_error(c, "out of memory");
+            }
         consume(cl);
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -893,6 +900,16 @@ static int expect_any_order(ctx *c, const mqs_sc_step *s, client *cl, const mqs_
             rc = step_fail(c, s, "the %zu packets on client %s cannot be paired with: %s", n,
                            cl->name, (const char *)want.p);
     }
+    for (size_t k = 0; rc == 0 && k < ns; k++) {
+        const mqs_buf *v = &vals[owner[0] * ns + k];
+        if (mqs_vars_set(&c->vars, e->saves[k].name, v->p, v->len) < 0) {
+            c->oom = true;
+            rc = case_error(c, "out of memory");
+        }
+    }
+    for (size_t i = 0; vals && i < n * ns; i++)
+        mqs_buf_free(&vals[i]);
+    mqs_free(vals);
     mqs_free(ok);
     mqs_free(seen);
     mqs_free(owner);

@@ -777,8 +777,8 @@ static int parse_save(ld *l, const cJSON *obj, mqs_sc_expect *e)
     size_t p = path_key(l, "save");
     if (!cJSON_IsObject(j))
         return ld_fail(l, "expected an object {\"field\": \"NAME\"}, got %s", json_type(j));
-    if (e->kind != MQS_EXP_PACKET)
-        return ld_fail(l, "\"save\" needs a single \"packet\" expectation");
+    if (e->kind != MQS_EXP_PACKET && e->kind != MQS_EXP_PACKETS)
+        return ld_fail(l, "\"save\" needs a \"packet\" or \"packets\" expectation");
     for (const cJSON *it = j->child; it; it = it->next)
         e->n_saves++;
     e->saves = ld_array(l, e->n_saves, sizeof *e->saves);

@@ -472,6 +472,23 @@ static const vcase vcases[] = {
      MQS_VERDICT_INFO,
      "step 3: pinged back",
      NULL},
+    {"any order saves from the first spec",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"SUBSCRIBE\", "
+               "\"packet_id\": 1, \"subscriptions\": [{\"filter\": \"a\", \"qos\": 1}]}}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"any_order\": true, \"save\": "
+               "{\"packet_id\": \"p\"}, \"packets\": [{\"type\": \"PUBLISH\", \"qos\": 1}, "
+               "{\"type\": \"SUBACK\"}]}, "
+               "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", "
+               "\"packet_id\": \"${var:p}\"}}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", "
+               "\"packet_id\": \"${var:p}\"}}",
+     {"08:90030001013206000161000778", "04:40020007", NULL},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
     {"one_of end",
      "MUST",
      "",

@@ -46,7 +46,7 @@ static const char *valid =
     "  {\"none\": true, \"ms\": 200, \"label\": \"once\", \"end\": false}, {\"closed\": true, \"allow\": "
     "[\"PUBACK\"]}], \"observe\": true},"
     "{\"op\": \"expect\", \"client\": \"sub\", \"packets\": [{\"type\": \"PUBACK\"}, {\"type\": "
-    "\"PUBREC\"}], \"any_order\": true},"
+    "\"PUBREC\"}], \"any_order\": true, \"save\": {\"packet_id\": \"q\"}},"
     "{\"op\": \"expect_none\", \"client\": \"pub\", \"ms\": 10},"
     "{\"op\": \"expect_closed\", \"client\": \"pub\", \"allow\": [\"CONNACK\"], \"timeout_ms\": "
     "10},"
@@ -221,6 +221,9 @@ static const bad_case bad[] = {
     {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\"}, \"save\": "
            "{\"qos\": \"a b\"}}"),
      "a variable name is"},
+    {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"closed\": true, \"save\": "
+           "{\"qos\": \"x\"}}"),
+     "\"save\" needs a \"packet\" or \"packets\" expectation"},
     {STEPS("{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\"}, \"save\": "
            "{\"flags\": \"x\"}}"),
      "cannot save \"flags\""},
