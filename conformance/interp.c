@@ -613,7 +613,10 @@ static int64_t step_ms(const ctx *c, const mqs_sc_step *s, int64_t ms)
 /* A step's timeout, scaled (the number reasons show). */
 static int64_t step_timeout(const ctx *c, const mqs_sc_step *s)
 {
-    return step_ms(c, s, s && s->timeout_ms >= 0 ? s->timeout_ms : MQS_SC_DEFAULT_STEP_MS);
+    if (s && s->timeout_ms >= 0)
+        return step_ms(c, s, s->timeout_ms);
+    bool close = s && (s->op == MQS_OP_EXPECT_CLOSED || s->expect.kind == MQS_EXP_CLOSED);
+    return step_ms(c, s, close ? MQS_SC_DEFAULT_CLOSE_MS : MQS_SC_DEFAULT_STEP_MS);
 }
 
 static int64_t step_deadline(ctx *c, const mqs_sc_step *s)

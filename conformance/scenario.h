@@ -165,7 +165,7 @@ typedef struct mqs_sc_step {
     const char *note;   /* may be NULL */
     const char *rule;   /* statement a failure names; NULL: the scenario's first */
     int level;          /* mqs_level override, -1: the scenario's level */
-    int64_t timeout_ms; /* -1: default (3000) */
+    int64_t timeout_ms; /* -1: default (MQS_SC_DEFAULT_STEP_MS, or _CLOSE_MS for a close) */
     int64_t ms;         /* wait / expect_none */
     bool abrupt;        /* close */
     bool exact;         /* ms and timeout_ms are not scaled by --timeout */
@@ -203,7 +203,11 @@ typedef struct mqs_scenario {
 } mqs_scenario;
 
 #define MQS_SC_DEFAULT_TIMEOUT_MS 20000
-#define MQS_SC_DEFAULT_STEP_MS 3000
+/* Default step timeouts: waiting for a packet, a CONNACK or a connection is generous (a
+ * slow or loaded broker must not turn into a FAIL; the wait only lasts this long when the
+ * broker really stays silent); waiting for the broker to close a connection is shorter. */
+#define MQS_SC_DEFAULT_STEP_MS 10000
+#define MQS_SC_DEFAULT_CLOSE_MS 3000
 #define MQS_SC_MAX_MS 600000
 
 /** Parses and validates one scenario from a buffer (need not be NUL-terminated).
