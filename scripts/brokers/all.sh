@@ -14,7 +14,7 @@
 set -euo pipefail
 
 KIT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BROKERS=(mosquitto aedes activemq ejabberd rabbitmq)
+BROKERS=(mosquitto aedes aedes-cli activemq ejabberd rabbitmq)
 
 usage() {
     echo "usage: all.sh install [NAME...] | start DIR [NAME...] | stop DIR [NAME...] | list" >&2
