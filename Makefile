@@ -93,6 +93,7 @@ check-unit: $(CHECK) $(CHECK_ASAN) $(BIN) $(BIN_ASAN)
 include fuzz/fuzz.mk
 
 check-integration: $(BIN) $(BIN_ASAN)
+	bash tests/integration/net.sh $(BIN) $(BIN_ASAN)
 	bash tests/integration/run.sh $(BIN) $(BIN_ASAN)
 
 demo: 

@@ -188,10 +188,15 @@ int mqs_conn_read(mqs_conn *c, uint8_t *buf, size_t cap, size_t *got, int64_t de
         *got = 0;
     if (!c || !buf || !cap || !got)
         return c ? mqs_net_fail(c, MQS_NET_ERROR, "read: bad arguments") : MQS_NET_ERROR;
+    if (c->read_end)
+        return c->read_end;
     int rc = is_ws(c) ? mqs_ws_read(c, buf, cap, got, deadline_ms)
                       : mqs_stream_read(c, buf, cap, got, deadline_ms);
     if (rc == MQS_NET_OK && c->trace)
         c->trace(c->trace_ud, 1, buf, *got);
+    /* The end of the stream is final: a reset socket would say "EOF" next time. */
+    if (rc == MQS_NET_CLOSED || rc == MQS_NET_RESET || rc == MQS_NET_PROTOCOL || rc == MQS_NET_TLS)
+        c->read_end = rc;
     return rc;
 }
 

@@ -36,6 +36,7 @@ struct mqs_conn {
     void *trace_ud;
     short want;     /* poll events the last MQS_NET_AGAIN waits for */
     int last_errno; /* errno of the last failed socket call (the TLS BIO sets it too) */
+    int read_end;   /* sticky status of mqs_conn_read once the stream ended, 0: open */
 
     /* TLS (tls, wss) */
     SSL_CTX *ssl_ctx;

@@ -349,6 +349,9 @@ int mqs_tls_open(mqs_conn *c, const mqs_endpoint *ep, int64_t deadline_ms)
         if (ret == 1)
             return MQS_NET_OK;
         rc = ssl_rc(c, ret, prefix);
+        if (rc == MQS_NET_RESET || rc == MQS_NET_CLOSED)
+            return mqs_net_fail(c, rc, "%s: connection %s by the peer (does the port speak TLS?)",
+                                prefix, rc == MQS_NET_RESET ? "reset" : "closed");
         if (rc != MQS_NET_AGAIN)
             return rc;
         rc = mqs_net_wait(c, c->want, deadline_ms);
@@ -367,7 +370,7 @@ int mqs_tls_try_read(mqs_conn *c, uint8_t *buf, size_t cap, size_t *got)
     if (ret == 1)
         return MQS_NET_OK;
     char prefix[340];
-    snprintf(prefix, sizeof prefix, "TLS read from %s", c->peer);
+    snprintf(prefix, sizeof prefix, "TLS connection with %s failed", c->peer);
     return ssl_rc(c, ret, prefix);
 }
 
@@ -381,6 +384,17 @@ int mqs_tls_try_write(mqs_conn *c, const uint8_t *buf, size_t len, size_t *sent)
     char prefix[340];
     snprintf(prefix, sizeof prefix, "TLS write to %s", c->peer);
     int rc = ssl_rc(c, ret, prefix);
+    if (rc == MQS_NET_AGAIN || rc == MQS_NET_TLS)
+        return rc;
+    /* The peer may have sent an alert before it closed (TLS 1.3 checks the client
+     * certificate after our handshake completed): that alert is the real reason. */
+    uint8_t one;
+    size_t n;
+    ERR_clear_error();
+    snprintf(prefix, sizeof prefix, "TLS connection with %s failed", c->peer);
+    ret = SSL_peek_ex(c->ssl, &one, 1, &n);
+    if (ret != 1 && SSL_get_error(c->ssl, ret) == SSL_ERROR_SSL)
+        return tls_failure(c, prefix);
     /* A write to a closed TLS connection is a reset for the caller. */
     return rc == MQS_NET_CLOSED ? MQS_NET_RESET : rc;
 }

@@ -442,9 +442,11 @@ static int read_response(mqs_conn *c, char *hdr, int64_t deadline_ms, const char
         int rc = mqs_stream_read(c, (uint8_t *)hdr + n, MQS_WS_MAX_HEADER - n, &got, deadline_ms);
         if (rc == MQS_NET_TIMEOUT)
             return mqs_net_fail(c, rc, "%s timed out", what);
-        if (rc == MQS_NET_CLOSED)
-            return mqs_net_fail(c, MQS_NET_PROTOCOL, "%s failed: connection closed before the "
-                                                     "response", what);
+        if (rc == MQS_NET_CLOSED || rc == MQS_NET_RESET)
+            return mqs_net_fail(c, MQS_NET_PROTOCOL,
+                                "%s failed: connection %s before the response (is it a WebSocket "
+                                "endpoint?)",
+                                what, rc == MQS_NET_CLOSED ? "closed" : "reset");
         if (rc != MQS_NET_OK)
             return rc;
         n += got;

@@ -179,7 +179,11 @@ wait_ready() {
     local pub=(timeout 5 mosquitto_pub -h "$HOST" -t mqttspec/ready -n -i "mqs-ready-$$")
     "${pub[@]}" -p "${P[plain]}" || return 1
     if [[ -n ${P[auth]:-} ]]; then
-        "${pub[@]}" -p "${P[auth]}" -u "$MQS_USER" -P "$MQS_PASS" || return 1
+        # Anonymous is refused with CONNACK 5 (mosquitto_pub exits 5): the listener
+        # answers, and the password stays off every command line.
+        local rc=0
+        "${pub[@]}" -p "${P[auth]}" 2>/dev/null || rc=$?
+        [[ $rc -eq 5 ]] || return 1
     fi
     if [[ -n ${P[tls]:-} ]]; then
         "${pub[@]}" -p "${P[tls]}" --cafile "$CERTS/ca.crt" || return 1

@@ -3,14 +3,19 @@
  * Every test runs a small peer in a thread on 127.0.0.1:0 (no network, no broker):
  * silent, echoing, closing (FIN), resetting (RST), never reading, or a WebSocket
  * server built on wslay's frame API that scripts exactly which frames it sends and
- * records the frames it receives. TCases: url, tcp, ws. */
+ * records the frames it receives, or an OpenSSL server with a certificate made in the
+ * fixture. TCases: url, tcp, ws, tls. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +53,12 @@ struct peer {
 static void *peer_main(void *arg)
 {
     peer *p = arg;
+    /* The peers write with plain write() (OpenSSL's fd BIO): keep SIGPIPE away from this
+     * thread only. The client side, the code under test, runs with SIGPIPE at default. */
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, NULL);
     int fd = accept(p->lfd, NULL, NULL);
     if (fd >= 0) {
         struct timeval tv = {.tv_sec = 2, .tv_usec = 0};
@@ -155,6 +166,15 @@ static mqs_conn *open_ok(const mqs_endpoint *ep, mqs_trace_fn trace, void *ud)
     return c;
 }
 
+/* Starts a peer running fn(mode) and connects to it over tr. */
+static mqs_conn *connect_peer(peer *p, peer_fn fn, int mode, mqs_transport tr, mqs_trace_fn trace,
+                              void *ud)
+{
+    peer_start(p, fn, mode);
+    mqs_endpoint ep = {.transport = tr, .host = "127.0.0.1", .port = p->port};
+    return open_ok(&ep, trace, ud);
+}
+
 /* ---- url ---- */
 
 typedef struct url_case {
@@ -250,9 +270,7 @@ END_TEST
 START_TEST(tcp_read_timeout)
 {
     peer p;
-    peer_start(&p, fn_silent, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_silent, 0, MQS_TR_TCP, NULL, NULL);
     uint8_t buf[16];
     size_t got = 99;
     int64_t t0 = mqs_now_ms();
@@ -274,9 +292,7 @@ END_TEST
 START_TEST(tcp_fin_is_closed)
 {
     peer p;
-    peer_start(&p, fn_fin, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_fin, 0, MQS_TR_TCP, NULL, NULL);
     uint8_t buf[16];
     size_t got = 0, total = 0;
     int rc;
@@ -294,14 +310,13 @@ END_TEST
 START_TEST(tcp_rst_is_reset)
 {
     peer p;
-    peer_start(&p, fn_rst, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_rst, 0, MQS_TR_TCP, NULL, NULL);
     peer_join(&p);
     uint8_t buf[16];
     size_t got;
     ck_assert_int_eq(mqs_conn_read(c, buf, sizeof buf, &got, mqs_now_ms() + 1000), MQS_NET_RESET);
     ck_assert_ptr_nonnull(strstr(mqs_conn_error(c), "reset"));
+    ck_assert_int_eq(mqs_conn_read(c, buf, sizeof buf, &got, mqs_now_ms() + 1000), MQS_NET_RESET);
     /* Writing to the reset connection must not raise SIGPIPE. */
     int rc = MQS_NET_OK;
     for (int i = 0; i < 5 && rc == MQS_NET_OK; i++)
@@ -314,9 +329,7 @@ END_TEST
 START_TEST(tcp_write_deadline)
 {
     peer p;
-    peer_start(&p, fn_noread, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_noread, 0, MQS_TR_TCP, NULL, NULL);
     size_t big = 64u << 20;
     uint8_t *buf = calloc(1, big);
     ck_assert_ptr_nonnull(buf);
@@ -351,10 +364,8 @@ static void trace_fn(void *ud, int dir, const uint8_t *d, size_t n)
 START_TEST(tcp_echo_trace_and_abrupt_close)
 {
     peer p;
-    peer_start(&p, fn_echo, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
     trace_log t = {0};
-    mqs_conn *c = open_ok(&ep, trace_fn, &t);
+    mqs_conn *c = connect_peer(&p, fn_echo, 0, MQS_TR_TCP, trace_fn, &t);
     ck_assert_ptr_nonnull(strstr(mqs_conn_describe(c), "tcp to 127.0.0.1:"));
     static const uint8_t ping[] = {0xc0, 0x00};
     ck_assert_int_eq(mqs_conn_write(c, ping, 2, mqs_now_ms() + 1000), MQS_NET_OK);
@@ -575,9 +586,7 @@ static int read_n(mqs_conn *c, uint8_t *buf, size_t n)
 START_TEST(ws_split_packets_and_close)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_SPLIT_PACKETS);
-    mqs_endpoint ep = ws_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_SPLIT_PACKETS, MQS_TR_WS, NULL, NULL);
     ck_assert_str_eq(mqs_conn_ws_subprotocol(c), "mqtt");
     ck_assert_ptr_nonnull(strstr(mqs_conn_describe(c), "subprotocol mqtt"));
     uint8_t buf[6];
@@ -595,10 +604,8 @@ END_TEST
 START_TEST(ws_echo_fragmented_with_ping)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_ECHO_FRAGMENTED);
-    mqs_endpoint ep = ws_ep(p.port);
     trace_log t = {0};
-    mqs_conn *c = open_ok(&ep, trace_fn, &t);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_ECHO_FRAGMENTED, MQS_TR_WS, trace_fn, &t);
     static const uint8_t msg[] = "\x30\x05\x00\x01tabc";
     ck_assert_int_eq(mqs_conn_write(c, msg, 7, mqs_now_ms() + 1000), MQS_NET_OK);
     uint8_t buf[7];
@@ -619,9 +626,7 @@ END_TEST
 START_TEST(ws_client_frame_split_and_text)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_RECORD);
-    mqs_endpoint ep = ws_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_RECORD, MQS_TR_WS, NULL, NULL);
     mqs_conn_set_ws_frame_max(c, 2);
     ck_assert_int_eq(mqs_conn_write(c, (const uint8_t *)"12345", 5, mqs_now_ms() + 1000),
                      MQS_NET_OK);
@@ -644,9 +649,7 @@ END_TEST
 START_TEST(ws_text_from_server_is_protocol_error)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_TEXT);
-    mqs_endpoint ep = ws_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_TEXT, MQS_TR_WS, NULL, NULL);
     uint8_t buf[4];
     size_t got;
     ck_assert_int_eq(mqs_conn_read(c, buf, sizeof buf, &got, mqs_now_ms() + 1000), MQS_NET_PROTOCOL);
@@ -686,9 +689,7 @@ END_TEST
 START_TEST(ws_no_subprotocol_recorded)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_NO_SUBPROTOCOL);
-    mqs_endpoint ep = ws_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_NO_SUBPROTOCOL, MQS_TR_WS, NULL, NULL);
     ck_assert_str_eq(mqs_conn_ws_subprotocol(c), "");
     mqs_conn_close(c, false);
     peer_join(&p);
@@ -698,9 +699,7 @@ END_TEST
 START_TEST(ws_read_timeout)
 {
     peer p;
-    peer_start(&p, fn_ws, WS_RECORD);
-    mqs_endpoint ep = ws_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_ws, WS_RECORD, MQS_TR_WS, NULL, NULL);
     uint8_t buf[4];
     size_t got;
     int64_t t0 = mqs_now_ms();
@@ -716,12 +715,180 @@ END_TEST
 START_TEST(text_on_tcp_is_error)
 {
     peer p;
-    peer_start(&p, fn_silent, 0);
-    mqs_endpoint ep = tcp_ep(p.port);
-    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    mqs_conn *c = connect_peer(&p, fn_silent, 0, MQS_TR_TCP, NULL, NULL);
     ck_assert_int_eq(mqs_conn_ws_send_text(c, (const uint8_t *)"x", 1, mqs_now_ms() + 100),
                      MQS_NET_ERROR);
     ck_assert_str_eq(mqs_conn_ws_subprotocol(c), "");
+    mqs_conn_close(c, true);
+    peer_join(&p);
+}
+END_TEST
+
+/* ---- tls: an in-process OpenSSL server with a self-signed certificate made here ---- */
+
+typedef struct tls_fixture {
+    EVP_PKEY *key;
+    X509 *cert;
+    char cafile[64]; /* the certificate as PEM, for the client's --cafile */
+} tls_fixture;
+
+static tls_fixture tls_fx;
+
+/* A self-signed P-256 certificate for IP 127.0.0.1 (valid from now for a day). */
+static void tls_setup(void)
+{
+    tls_fx.key = EVP_EC_gen("P-256");
+    ck_assert_ptr_nonnull(tls_fx.key);
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_set_pubkey(x, tls_fx.key);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"mqs test", -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509V3_CTX v3;
+    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, "IP:127.0.0.1");
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    ck_assert_int_gt(X509_sign(x, tls_fx.key, EVP_sha256()), 0);
+    tls_fx.cert = x;
+    snprintf(tls_fx.cafile, sizeof tls_fx.cafile, "/tmp/mqs-check-net-XXXXXX");
+    int fd = mkstemp(tls_fx.cafile);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    PEM_write_X509(f, x);
+    fclose(f);
+}
+
+static void tls_teardown(void)
+{
+    unlink(tls_fx.cafile);
+    X509_free(tls_fx.cert);
+    EVP_PKEY_free(tls_fx.key);
+}
+
+enum tls_mode { TLS_SEND_AND_CLOSE_NOTIFY, TLS_ECHO };
+
+static void fn_tls(peer *p, int fd)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_use_certificate(ctx, tls_fx.cert);
+    SSL_CTX_use_PrivateKey(ctx, tls_fx.key);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) == 1) {
+        if (p->mode == TLS_SEND_AND_CLOSE_NOTIFY) {
+            SSL_write(ssl, "hi", 2);
+            SSL_shutdown(ssl);
+        }
+        int n;
+        while ((n = SSL_read(ssl, p->data + p->data_len, (int)(sizeof p->data - p->data_len))) > 0) {
+            if (p->mode == TLS_ECHO)
+                SSL_write(ssl, p->data + p->data_len, n);
+            p->data_len += (size_t)n;
+        }
+        p->eof = SSL_get_error(ssl, n) == SSL_ERROR_ZERO_RETURN ? 1 : 3;
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+}
+
+static mqs_endpoint tls_ep(uint16_t port)
+{
+    mqs_endpoint ep = {.transport = MQS_TR_TLS, .host = "127.0.0.1", .port = port};
+    ep.tls.cafile = tls_fx.cafile;
+    return ep;
+}
+
+START_TEST(tls_data_then_close_notify)
+{
+    peer p;
+    peer_start(&p, fn_tls, TLS_SEND_AND_CLOSE_NOTIFY);
+    mqs_endpoint ep = tls_ep(p.port);
+    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    ck_assert_ptr_nonnull(strstr(mqs_conn_describe(c), "verify on"));
+    uint8_t buf[4];
+    ck_assert_int_eq(read_n(c, buf, 2), MQS_NET_OK);
+    ck_assert_mem_eq(buf, "hi", 2);
+    size_t got;
+    ck_assert_int_eq(mqs_conn_read(c, buf, sizeof buf, &got, mqs_now_ms() + 1000), MQS_NET_CLOSED);
+    mqs_conn_close(c, false);
+    peer_join(&p);
+}
+END_TEST
+
+START_TEST(tls_echo_trace_and_orderly_close)
+{
+    peer p;
+    peer_start(&p, fn_tls, TLS_ECHO);
+    mqs_endpoint ep = tls_ep(p.port);
+    trace_log t = {0};
+    mqs_conn *c = open_ok(&ep, trace_fn, &t);
+    ck_assert_int_eq(mqs_conn_write(c, (const uint8_t *)"\xc0\x00", 2, mqs_now_ms() + 1000), MQS_NET_OK);
+    uint8_t buf[2];
+    ck_assert_int_eq(read_n(c, buf, 2), MQS_NET_OK);
+    ck_assert_uint_eq(t.n_out, 2);
+    ck_assert_uint_eq(t.n_in, 2);
+    mqs_conn_close(c, false);
+    peer_join(&p);
+    ck_assert_int_eq(p.eof, 1); /* the server read our close_notify */
+}
+END_TEST
+
+START_TEST(tls_untrusted_fails_in_one_line)
+{
+    peer p;
+    peer_start(&p, fn_tls, TLS_ECHO);
+    mqs_endpoint ep = tls_ep(p.port);
+    ep.tls.cafile = NULL; /* the system store does not know our certificate */
+    mqs_conn *c = (mqs_conn *)1;
+    char err[512] = "";
+    ck_assert_int_eq(mqs_conn_open(&ep, mqs_now_ms() + 1000, NULL, NULL, &c, err, sizeof err),
+                     MQS_NET_TLS);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(err, "certificate verify failed (self-signed certificate") != NULL, "%s", err);
+    ck_assert(!strchr(err, '\n'));
+    peer_join(&p);
+}
+END_TEST
+
+START_TEST(tls_insecure_and_name_mismatch)
+{
+    peer p;
+    peer_start(&p, fn_tls, TLS_ECHO);
+    mqs_endpoint ep = tls_ep(p.port);
+    ep.tls.cafile = NULL;
+    ep.tls.insecure = true;
+    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    ck_assert_ptr_nonnull(strstr(mqs_conn_describe(c), "verify off"));
+    mqs_conn_close(c, false);
+    peer_join(&p);
+
+    peer_start(&p, fn_tls, TLS_ECHO);
+    ep = tls_ep(p.port);
+    ep.tls.servername = "broker.example";
+    char err[512] = "";
+    ck_assert_int_eq(mqs_conn_open(&ep, mqs_now_ms() + 1000, NULL, NULL, &c, err, sizeof err),
+                     MQS_NET_TLS);
+    ck_assert_msg(strstr(err, "hostname mismatch: certificate is for 127.0.0.1") != NULL, "%s", err);
+    peer_join(&p);
+}
+END_TEST
+
+START_TEST(tls_read_timeout)
+{
+    peer p;
+    peer_start(&p, fn_tls, TLS_ECHO);
+    mqs_endpoint ep = tls_ep(p.port);
+    mqs_conn *c = open_ok(&ep, NULL, NULL);
+    uint8_t buf[4];
+    size_t got;
+    int64_t t0 = mqs_now_ms();
+    ck_assert_int_eq(mqs_conn_read(c, buf, sizeof buf, &got, t0 + 100), MQS_NET_TIMEOUT);
+    ck_assert_int_lt(mqs_now_ms() - t0, 400);
     mqs_conn_close(c, true);
     peer_join(&p);
 }
@@ -755,6 +922,15 @@ Suite *net_suite(void)
     tcase_add_test(tc, ws_refused_404);
     tcase_add_test(tc, ws_no_subprotocol_recorded);
     tcase_add_test(tc, ws_read_timeout);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("tls");
+    tcase_add_unchecked_fixture(tc, tls_setup, tls_teardown);
+    tcase_add_test(tc, tls_data_then_close_notify);
+    tcase_add_test(tc, tls_echo_trace_and_orderly_close);
+    tcase_add_test(tc, tls_untrusted_fails_in_one_line);
+    tcase_add_test(tc, tls_insecure_and_name_mismatch);
+    tcase_add_test(tc, tls_read_timeout);
     suite_add_tcase(s, tc);
     return s;
 }

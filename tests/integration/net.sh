@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# tests/integration/net.sh [MQTTSPEC...] — the transports against a real mosquitto.
+#
+# Starts mosquitto with every profile of scripts/mosquitto.sh (plain, auth, tls with its
+# broken-certificate listeners, ws, wss) on free loopback ports and runs `mqttspec probe`
+# over each: tcp, tls, mtls with and without a client certificate, ws, wss, auth with a
+# good and a bad password, and every TLS failure mode, asserting the exit code, the
+# output, that an error is exactly one line, and that the password never shows. Runs the
+# whole table once per binary given (default build/mqttspec). The broker is stopped on
+# any exit (trap).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BINS=("$@")
+[ ${#BINS[@]} -gt 0 ] || BINS=("$ROOT/build/mqttspec")
+
+WORK=$(mktemp -d /tmp/mqs-net-XXXXXX)
+BROKER=$WORK/broker
+cleanup() {
+    bash "$ROOT/scripts/mosquitto.sh" stop "$BROKER" || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+bash "$ROOT/scripts/mosquitto.sh" start "$BROKER" all || {
+    echo "net.sh: could not start mosquitto" >&2
+    exit 1
+}
+# shellcheck disable=SC1091
+. "$BROKER/env"
+C=$MQS_CERTS
+printf '%s\n' "$MQS_PASS" >"$WORK/pass"
+printf 'not-the-password\n' >"$WORK/badpass"
+mkdir -p "$WORK/capath" && cp "$C/ca.crt" "$WORK/capath/" && openssl rehash "$WORK/capath"
+
+pass=0
+fail=0
+
+# check NAME WANT_EXIT WANT_TEXT -- probe args...
+#   WANT_TEXT must appear in stdout (exit 0/1) or in the one-line stderr (other exits).
+check() {
+    local name=$1 want=$2 text=$3
+    shift 4
+    local out=$WORK/out err=$WORK/err rc t0 ms
+    t0=$(date +%s%N)
+    "$BIN" probe --timeout-ms 3000 "$@" >"$out" 2>"$err"
+    rc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    local why=""
+    [ "$rc" -eq "$want" ] || why="exit $rc, want $want"
+    if [ -z "$why" ]; then
+        if [ "$want" -le 1 ]; then
+            grep -qF -- "$text" "$out" || why="stdout lacks '$text'"
+        else
+            [ "$(wc -l <"$err")" -eq 1 ] || why="stderr is not one line"
+            grep -qF -- "$text" "$err" || why="stderr lacks '$text'"
+        fi
+    fi
+    if grep -qF -- "$MQS_PASS" "$out" "$err"; then why="the password was printed"; fi
+    if [ -z "$why" ]; then
+        pass=$((pass + 1))
+        printf 'ok   %-34s %4d ms  %s\n' "$name" "$ms" "$(head -c 150 "$([ "$want" -le 1 ] && echo "$out" || echo "$err")" | tr '\n' ' ')"
+    else
+        fail=$((fail + 1))
+        printf 'FAIL %-34s %s\n' "$name" "$why"
+        sed 's/^/     | /' "$out" "$err"
+    fi
+}
+
+H=127.0.0.1
+for BIN in "${BINS[@]}"; do
+    echo "== $BIN"
+    check tcp 0 "CONNACK: return code 0" -- --host $H --port "$MQS_PORT"
+    check tcp-url 0 "tcp to 127.0.0.1:$MQS_PORT" -- --url "mqtt://$H:$MQS_PORT"
+    check tcp-v31 0 "CONNACK: return code 0" -- --url "mqtt://$H:$MQS_PORT" --protocol 3.1
+    check tls-cafile 0 "verify on" -- --url "mqtts://$H:$MQS_TLS_PORT" --cafile "$C/ca.crt"
+    check tls-localhost 0 "verify on" -- --host localhost --port "$MQS_TLS_PORT" --transport tls \
+        --cafile "$C/ca.crt"
+    check tls-capath 0 "verify on" -- --url "mqtts://$H:$MQS_TLS_PORT" --capath "$WORK/capath"
+    check mtls-cert 0 "client certificate" -- --url "mqtts://$H:$MQS_MTLS_PORT" --cafile "$C/ca.crt" \
+        --cert "$C/client.crt" --key "$C/client.key"
+    check mtls-no-cert 3 "server requires a client certificate" -- --url "mqtts://$H:$MQS_MTLS_PORT" \
+        --cafile "$C/ca.crt"
+    check ws 0 "subprotocol mqtt" -- --url "ws://$H:$MQS_WS_PORT/mqtt"
+    check ws-host 0 "path /mqtt" -- --host $H --port "$MQS_WS_PORT" --transport ws
+    check wss 0 "verify on, path /mqtt, subprotocol mqtt" -- --url "wss://$H:$MQS_WSS_PORT/mqtt" \
+        --cafile "$C/ca.crt"
+    check auth-good 0 "CONNACK: return code 0" -- --url "mqtt://$H:$MQS_AUTH_PORT" \
+        --username "$MQS_USER" --password-file "$WORK/pass"
+    check auth-bad-password 1 "CONNACK: return code 5" -- --url "mqtt://$H:$MQS_AUTH_PORT" \
+        --username "$MQS_USER" --password-file "$WORK/badpass"
+    check auth-none 1 "CONNACK: return code 5" -- --url "mqtt://$H:$MQS_AUTH_PORT"
+    check tls-unknown-ca 3 "unable to get local issuer certificate" -- \
+        --url "mqtts://$H:$MQS_TLS_UNTRUSTED_PORT" --cafile "$C/ca.crt"
+    check tls-system-store 3 "unknown CA" -- --url "mqtts://$H:$MQS_TLS_PORT"
+    check tls-wrong-ip 3 "IP address mismatch: certificate is for other.example" -- \
+        --url "mqtts://$H:$MQS_TLS_WRONGHOST_PORT" --cafile "$C/ca.crt"
+    check tls-wrong-host 3 "hostname mismatch: certificate is for other.example" -- \
+        --host localhost --port "$MQS_TLS_WRONGHOST_PORT" --transport tls --cafile "$C/ca.crt"
+    check tls-servername 0 "verify on" -- --url "mqtts://$H:$MQS_TLS_WRONGHOST_PORT" \
+        --cafile "$C/ca.crt" --tls-servername other.example
+    check tls-expired 3 "certificate has expired" -- --url "mqtts://$H:$MQS_TLS_EXPIRED_PORT" \
+        --cafile "$C/ca.crt"
+    check tls-insecure 0 "verify off" -- --url "mqtts://$H:$MQS_TLS_UNTRUSTED_PORT" --insecure
+    check tls-to-plain-port 3 "does the port speak TLS?" -- --url "mqtts://$H:$MQS_PORT" --cafile "$C/ca.crt"
+    check tls-missing-cafile 3 "cannot load CA file" -- --url "mqtts://$H:$MQS_TLS_PORT" \
+        --cafile "$WORK/nope.pem"
+    check wss-unknown-ca 3 "unknown CA" -- --url "wss://$H:$MQS_WSS_PORT"
+    check ws-to-mqtt-port 3 "is it a WebSocket endpoint?" -- --url "ws://$H:$MQS_PORT/mqtt"
+    check refused 3 "refused" -- --url "mqtt://$H:1"
+    check usage-bad-url 2 "bad URL" -- --url "http://$H"
+    check usage-tls-opt-on-tcp 2 "--cafile needs a TLS transport" -- --host $H --cafile "$C/ca.crt"
+    check usage-unknown 2 "unknown option" -- --frobnicate
+done
+
+echo "net.sh: $pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
