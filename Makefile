@@ -39,7 +39,7 @@ CHECK     := $(BUILD)/check_mqttspec
 CHECK_ASAN:= $(BUILD)/asan/check_mqttspec
 CODEC_LIB := $(BUILD)/libmqscodec.a
 
-.PHONY: all check check-unit check-fuzz check-integration deps demo bench fuzz install clean format
+.PHONY: all check check-unit check-fuzz check-integration deps demo matrix bench fuzz install clean format
 all: $(BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -94,12 +94,17 @@ check-unit: $(CHECK) $(CHECK_ASAN) $(BIN) $(BIN_ASAN)
 	  bash scripts/run-unit.sh $(CHECK_ASAN)
 	bash tests/cli/run.sh $(BIN)
 	ASAN_OPTIONS=detect_leaks=1 bash tests/cli/run.sh $(BIN_ASAN)
+	ASAN_OPTIONS=detect_leaks=1 bash tests/cli/reports.sh $(BIN) $(BIN_ASAN)
 
 include fuzz/fuzz.mk
 
 check-integration: $(BIN) $(BIN_ASAN)
 	bash tests/integration/net.sh $(BIN) $(BIN_ASAN)
 	bash tests/integration/run.sh $(BIN) $(BIN_ASAN)
+
+# Certify every broker of scripts/brokers/ and write reports/matrix.{md,html}.
+matrix: $(BIN)
+	bash scripts/matrix.sh $(BIN)
 
 demo: 
 	bash scripts/deps.sh

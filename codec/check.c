@@ -140,7 +140,8 @@ static int string_status(int st, size_t data_off, size_t *off)
 int mqs_chk_utf8_field(mqs_str s, mqs_version v, size_t *off)
 {
     size_t e = 0;
-    return string_status(mqs_utf8_check_version(s.ptr, s.len, v, &e), e, off);
+    int st = mqs_utf8_check_version(s.ptr, s.len, v, &e);
+    return string_status(st, e, off);
 }
 
 int mqs_chk_client_id(mqs_str id, bool clean_session, mqs_version v, size_t *off)

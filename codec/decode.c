@@ -179,7 +179,7 @@ static int dec_connack(mqs_dec *d)
     st = mqs_chk_connack(a->flags, a->return_code, d->v, &off);
     if (st != MQS_OK)
         return dec_fail(d, st, at + off, off ? "CONNACK.return_code" : "CONNACK.flags");
-    a->session_present = d->v == MQS_V311 && (a->flags & 0x01u);
+    a->session_present = a->flags & 0x01u; /* MQTT 3.1: unused bit, as on the wire */
     return dec_end(d, "CONNACK");
 }
 
@@ -323,10 +323,8 @@ static int dec_fixed_header(mqs_dec *d, mqs_dir dir)
 static void dec_reset(mqs_packet *pkt, uint8_t type, uint8_t flags, uint32_t rl)
 {
     mqs_item *items = pkt->items;
-    size_t cap = pkt->n_items;
     memset(pkt, 0, sizeof *pkt);
     pkt->items = items;
-    pkt->n_items = cap;
     pkt->type = type;
     pkt->flags = flags;
     pkt->dup = flags & 0x08u;
@@ -356,8 +354,8 @@ int mqs_decode(const uint8_t *buf, size_t len, const mqs_decode_opts *opts, mqs_
     if (len - hdr > rl) /* the caller passed more than one frame */
         return dec_fail(&d, MQS_E_BAD_PARAM, hdr + rl, NULL);
     mqs_rd_init(&d.r, buf, len);
-    dec_reset(pkt, type, flags, rl);
     d.cap = pkt->items ? pkt->n_items : 0;
+    dec_reset(pkt, type, flags, rl);
     d.r.pos = hdr;
     if (pkt->type == MQS_CONNECT) /* a CONNECT is judged by its own protocol name */
         d.v = mqs_connect_version(d.r);

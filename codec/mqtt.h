@@ -6,6 +6,11 @@
  * caller's input buffer, valid only while that buffer is alive and unmodified.
  * Multi-element lists (SUBSCRIBE filters, SUBACK codes, UNSUBSCRIBE filters)
  * are written to a caller array (pkt->items, capacity in pkt->n_items).
+ *
+ * Strictness: mqs_decode checks every rule a single packet can break and stops at
+ * the first, in the fixed order documented per packet type in codec/RULES.md
+ * (which also lists the rule id of every status and the MQTT 3.1 differences).
+ * mqs_encode runs the same checks in the same order.
  */
 #ifndef MQS_MQTT_H
 #define MQS_MQTT_H
@@ -86,8 +91,8 @@ typedef struct mqs_connect {
 } mqs_connect;
 
 typedef struct mqs_connack {
-    uint8_t flags; /* raw acknowledge flags byte */
-    bool session_present;
+    uint8_t flags;        /* raw acknowledge flags byte */
+    bool session_present; /* bit 0 of flags (MQTT 3.1: an unused bit, not checked) */
     uint8_t return_code;
 } mqs_connack;
 
@@ -166,13 +171,18 @@ int mqs_framer_next(mqs_framer *f, const uint8_t **frame, size_t *frame_len, mqs
 /* ---- decode ---- */
 
 /** Decodes exactly one whole frame (fixed header included).
+ * A CONNECT is judged by its own protocol name (MQIsdp: 3.1 rules, else 3.1.1)
+ * whatever opts->version says; other packets by opts->version.
  * @param[in]  buf, len  one frame; len must equal header + Remaining Length
  * @param[in]  opts      may be NULL (strict 3.1.1, any direction)
- * @param[in,out] pkt    items/n_items set by the caller (items may be NULL with n_items 0)
- * @param[out] diag      may be NULL
+ * @param[in,out] pkt    items/n_items set by the caller (items may be NULL with n_items 0);
+ *                       every other field is overwritten. Strings are views into buf.
+ * @param[out] diag      may be NULL; status, frame offset and field of a violation
  * @return MQS_OK, MQS_NEED_MORE (len shorter than the frame), a malformed-packet
- *         status naming the broken rule, or MQS_E_TOO_MANY_ITEMS when the packet is
- *         otherwise valid but pkt->items is too small (n_items then holds the count). */
+ *         status naming the broken rule (mqs_status_is_malformed), MQS_E_TOO_MANY_ITEMS
+ *         when the packet is otherwise valid but pkt->items is too small (n_items then
+ *         holds the count), or MQS_E_BAD_PARAM (pkt NULL, unknown version, or len
+ *         longer than the frame: diag->offset is where the frame ends). */
 int mqs_decode(const uint8_t *buf, size_t len, const mqs_decode_opts *opts, mqs_packet *pkt,
                mqs_diag *diag);
 
@@ -181,9 +191,16 @@ int mqs_decode(const uint8_t *buf, size_t len, const mqs_decode_opts *opts, mqs_
 /** Bytes mqs_encode() would write. @return MQS_OK or the validation status. */
 int mqs_encoded_size(const mqs_packet *pkt, mqs_version v, size_t *n);
 
-/** Validating canonical encoder: flags computed from the fields (pkt->flags ignored),
- *  minimal Remaining Length. Returns the same statuses as the decoder for invalid
- *  content. MQS_E_BUFFER_TOO_SMALL sets *written to the size needed. */
+/** Validating canonical encoder: flags computed from the fields (pkt->flags ignored;
+ *  dup sets DUP on PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE), CONNECT protocol name and
+ *  level from v, minimal Remaining Length. Content mqs_decode would reject is refused
+ *  with the same status, and diag gets the offset the decoder would report. The
+ *  content is checked before the buffer size: MQS_E_BUFFER_TOO_SMALL (buf may be NULL
+ *  with cap 0) means the packet is valid and sets *written to the size needed.
+ *  @return MQS_OK, a malformed-packet status, MQS_E_BUFFER_TOO_SMALL or MQS_E_BAD_PARAM
+ *          (NULL pkt, bad version, a string longer than 65535 bytes or NULL with a
+ *          length, items NULL with n_items > 0, a body over 268435455 bytes). On an
+ *          error the buffer contents are unspecified. */
 int mqs_encode(const mqs_packet *pkt, mqs_version v, uint8_t *buf, size_t cap, size_t *written,
                mqs_diag *diag);
 
@@ -199,7 +216,12 @@ typedef struct mqs_encode_raw {
 #define MQS_ENCODE_RAW_INIT {-1, -1, -1, -1, 0}
 
 /** Encodes exactly what it is told, with no validation (QoS 3, bad UTF-8, packet id 0,
- *  empty lists ...). raw may be NULL. MQS_E_BUFFER_TOO_SMALL sets *written to the size needed. */
+ *  empty lists ...). raw may be NULL. Flags come from the fields as in mqs_encode unless
+ *  overridden; a CONNECT uses connect.protocol_name/level when set (ptr non-NULL /
+ *  level non-zero), else the canonical pair for v; a CONNACK writes
+ *  connack.flags | session_present. MQS_E_BUFFER_TOO_SMALL sets *written to the size
+ *  needed; MQS_E_BAD_PARAM for what cannot be written (see mqs_encode, and raw values
+ *  out of range: type/flags > 15, rl_bytes > 5 or too few for the length). */
 int mqs_encode_unchecked(const mqs_packet *pkt, mqs_version v, const mqs_encode_raw *raw,
                          uint8_t *buf, size_t cap, size_t *written);
 

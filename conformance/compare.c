@@ -72,18 +72,29 @@ static int cmp_row(const void *pa, const void *pb)
     return a->order < b->order ? -1 : a->order > b->order;
 }
 
-/* "broker · transport" (the target when the broker is unknown), unique among columns. */
+/* True when the run used a TLS client certificate (a "cert=" option). */
+static bool used_client_cert(const mqs_report *r)
+{
+    for (size_t i = 0; i < r->n_options; i++)
+        if (r->options[i] && !strncmp(r->options[i], "cert=", 5))
+            return true;
+    return false;
+}
+
+/* "broker · transport" (the target when the broker is unknown; "+cert" when the run
+ * used a client certificate), unique among columns. */
 static int make_label(mx *m, size_t k)
 {
     const mqs_report *r = m->in[m->cols[k].input].report;
     char *name = r->broker ? mqs_strdup(r->broker) : mqs_redact_target(mqs_str(r->target));
     if (!name)
         return -1;
-    size_t cap = strlen(name) + strlen(m->cols[k].transport) + 32;
+    const char *cert = used_client_cert(r) ? "+cert" : "";
+    size_t cap = strlen(name) + strlen(m->cols[k].transport) + 40;
     char *label = mqs_malloc(cap);
     for (unsigned dup = 1; label; dup++) {
-        int len = snprintf(label, cap, dup == 1 ? "%s \xc2\xb7 %s" : "%s \xc2\xb7 %s (%u)", name,
-                           m->cols[k].transport, dup);
+        int len = snprintf(label, cap, dup == 1 ? "%s \xc2\xb7 %s%s" : "%s \xc2\xb7 %s%s (%u)", name,
+                           m->cols[k].transport, cert, dup);
         if (len < 0)
             break;
         size_t j = 0;
@@ -219,69 +230,150 @@ static int breaks_of(const mqs_report *r, mx_break **out, size_t *n)
     return 0;
 }
 
-/* ---- Markdown -------------------------------------------------------------------- */
+/* ---- output shared by both formats ------------------------------------------------ */
 
-static void md(FILE *out, const char *s)
-{
-    mqs_put_text(out, s, MQS_ESC_MD);
-}
+/* The markup of one format for the parts both formats share. Every %s is escaped. */
+typedef struct mx_markup {
+    mqs_esc esc;
+    const char *runs_head, *run_row, *runs_end; /* run_row: label broker target started version source */
+    const char *totals_head, *totals_cell, *totals_end; /* totals_head: %r per verdict */
+    const char *broker_head, *no_breaks;        /* broker_head: %s broker */
+    const char *rule_first, *rule_next, *rule_text, *rule_end; /* rule_first/next: %s id */
+    const char *case_ref;                        /* %r separator, %s id protocol transport */
+    const char *breaks_end;
+} mx_markup;
 
-static void md_runs(const mx *m, FILE *out)
+static const mx_markup md_markup = {
+    MQS_ESC_MD,
+    "| Column | Broker | Target | Started (UTC) | mqttspec | Report |\n"
+    "| --- | --- | --- | --- | --- | --- |\n",
+    "| %s | %s | %s | %s | %s | %s |\n",
+    "\n",
+    "## Totals\n\n| Broker | %r | %r | %r | %r | %r | %r | Cases |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+    " | %zu",
+    "\n",
+    "### %s\n\n",
+    "None: no FAIL.\n\n",
+    "- %s",
+    "\n- %s",
+    " (%s)",
+    ": ",
+    "%r%s %s/%s",
+    "\n\n",
+};
+
+static const mx_markup html_markup = {
+    MQS_ESC_XML,
+    "<table class=\"facts\">\n<thead><tr><th>Column</th><th>Broker</th><th>Target</th>"
+    "<th>Started (UTC)</th><th>mqttspec</th><th>Report</th></tr></thead>\n<tbody>\n",
+    "<tr><td>%s</td><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td>"
+    "<td><code>%s</code></td></tr>\n",
+    "</tbody></table>\n",
+    "<h2>Totals</h2>\n<table class=\"totals\">\n<thead><tr><th>Broker</th><th>%r</th><th>%r</th>"
+    "<th>%r</th><th>%r</th><th>%r</th><th>%r</th><th>Cases</th></tr></thead>\n<tbody>\n",
+    "<td class=\"num\">%zu</td>",
+    "</tbody></table>\n",
+    "<h3>%s</h3>\n",
+    "<p>None: no FAIL.</p>\n",
+    "<ul class=\"notes\">\n<li><code>%s</code>",
+    "</li>\n<li><code>%s</code>",
+    " %s",
+    ": ",
+    "%r%s %s/%s",
+    "</li>\n</ul>\n",
+};
+
+static void put_runs(const mx *m, FILE *out, const mx_markup *k)
 {
-    fprintf(out, "# mqttspec: %zu broker run%s compared\n\n", m->n_in, m->n_in == 1 ? "" : "s");
-    fputs("| Column | Broker | Target | Started (UTC) | mqttspec | Report |\n"
-          "| --- | --- | --- | --- | --- | --- |\n",
-          out);
-    for (size_t k = 0; k < m->n_cols; k++) {
-        const mqs_compare_input *in = &m->in[m->cols[k].input];
+    fputs(k->runs_head, out);
+    for (size_t c = 0; c < m->n_cols; c++) {
+        const mqs_compare_input *in = &m->in[m->cols[c].input];
         char *target = mqs_redact_target(mqs_str(in->report->target));
-        fputs("| ", out);
-        md(out, m->cols[k].label);
-        fputs(" | ", out);
-        md(out, in->report->broker ? in->report->broker : "unknown");
-        fputs(" | ", out);
-        md(out, target ? target : "");
-        fputs(" | ", out);
-        md(out, in->report->started_at);
-        fputs(" | ", out);
-        md(out, in->report->tool_version);
-        fputs(" | ", out);
-        md(out, in->source ? in->source : "-");
-        fputs(" |\n", out);
+        mqs_putf(out, k->esc, k->run_row, m->cols[c].label,
+                 in->report->broker ? in->report->broker : "unknown", target,
+                 in->report->started_at, in->report->tool_version, in->source ? in->source : "-");
         mqs_free(target);
     }
-    fputc('\n', out);
+    fputs(k->runs_end, out);
 }
 
-static void md_totals(const mx *m, FILE *out)
+static void put_totals(const mx *m, FILE *out, const mx_markup *k)
 {
-    fputs("## Totals\n\n| Broker | FAIL | ERROR | WARN | INFO | SKIP | PASS | Cases |\n"
-          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
-          out);
-    for (size_t k = 0; k < m->n_cols; k++) {
-        size_t all = 0;
-        fputs("| ", out);
-        md(out, m->cols[k].label);
-        for (int v = MQS_VERDICT_COUNT - 1; v >= 0; v--) {
-            fprintf(out, " | %zu", m->cols[k].counts[v]);
-            all += m->cols[k].counts[v];
-        }
-        fprintf(out, " | %zu |\n", all);
+    const char *v[MQS_VERDICT_COUNT];
+    int html = k->esc == MQS_ESC_XML;
+    char badges[MQS_VERDICT_COUNT][64];
+    for (int i = 0; i < MQS_VERDICT_COUNT; i++) { /* most severe first */
+        int verdict = MQS_VERDICT_COUNT - 1 - i;
+        snprintf(badges[i], sizeof badges[i], html ? "<span class=\"badge %s\">%s</span>" : "%.0s%s",
+                 mqs_verdict_css(verdict), mqs_verdict_name(verdict));
+        v[i] = badges[i];
     }
-    fputc('\n', out);
+    mqs_putf(out, k->esc, k->totals_head, v[0], v[1], v[2], v[3], v[4], v[5]);
+    for (size_t c = 0; c < m->n_cols; c++) {
+        size_t all = 0;
+        mqs_putf(out, k->esc, html ? "<tr><td>%s</td>" : "| %s", m->cols[c].label);
+        for (int verdict = MQS_VERDICT_COUNT - 1; verdict >= 0; verdict--) {
+            mqs_putf(out, k->esc, k->totals_cell, m->cols[c].counts[verdict]);
+            all += m->cols[c].counts[verdict];
+        }
+        mqs_putf(out, k->esc, k->totals_cell, all);
+        fputs(html ? "</tr>\n" : " |\n", out);
+    }
+    fputs(k->totals_end, out);
 }
+
+/* For each run, the statements it breaks and the FAIL cases that show it. */
+static int put_breaks(const mx *m, FILE *out, const mx_markup *k)
+{
+    for (size_t i = 0; i < m->n_in; i++) {
+        const mqs_report *r = m->in[i].report;
+        mx_break *b;
+        size_t n;
+        if (breaks_of(r, &b, &n))
+            return -1;
+        mqs_putf(out, k->esc, k->broker_head, r->broker ? r->broker : r->target);
+        for (size_t j = 0; j < n; j++) {
+            int first = j == 0 || strcmp(b[j].rule, b[j - 1].rule);
+            if (first) {
+                mqs_putf(out, k->esc, j ? k->rule_next : k->rule_first, b[j].rule);
+                if (b[j].st)
+                    mqs_putf(out, k->esc, k->rule_text, b[j].st->paraphrase);
+            }
+            mqs_putf(out, k->esc, k->case_ref, first ? k->rule_end : ", ", b[j].c->id,
+                     b[j].c->protocol, b[j].c->transport);
+        }
+        fputs(n ? k->breaks_end : k->no_breaks, out);
+        mqs_free(b);
+    }
+    return 0;
+}
+
+/* ---- Markdown -------------------------------------------------------------------- */
+
+#define MD MQS_ESC_MD
 
 static void md_cell(const mx *m, size_t row, size_t col, FILE *out)
 {
-    const mqs_case_result *c = m->cells[row * m->n_cols + col];
-    fputs(" | ", out);
+    size_t i = row * m->n_cols + col;
+    const mqs_case_result *c = m->cells[i];
     if (!c)
-        fputs("-", out);
-    else if (m->notes[row * m->n_cols + col])
-        fprintf(out, "**%s**[^%zu]", mqs_verdict_name((int)c->verdict),
-                m->notes[row * m->n_cols + col]);
+        fputs(" | -", out);
+    else if (m->notes[i])
+        fprintf(out, " | **%s**[^%zu]", mqs_verdict_name((int)c->verdict), m->notes[i]);
     else
-        fputs(mqs_verdict_name((int)c->verdict), out);
+        fprintf(out, " | %s", mqs_verdict_name((int)c->verdict));
+}
+
+static void md_area_head(const mx *m, size_t area, FILE *out)
+{
+    mqs_putf(out, MD, "\n### %s\n\n| Scenario | Version | Statements", m->areas[area]);
+    for (size_t k = 0; k < m->n_cols; k++)
+        mqs_putf(out, MD, " | %s", m->cols[k].label);
+    fputs(" |\n| --- | --- | ---", out);
+    for (size_t k = 0; k < m->n_cols; k++)
+        fputs(" | ---", out);
+    fputs(" |\n", out);
 }
 
 static void md_matrix(const mx *m, FILE *out)
@@ -291,28 +383,10 @@ static void md_matrix(const mx *m, FILE *out)
           out);
     for (size_t i = 0; i < m->n_rows; i++) {
         const mqs_case_result *c = m->rows[i].first;
-        if (i == 0 || m->rows[i].area_rank != m->rows[i - 1].area_rank) {
-            fputs("\n### ", out);
-            md(out, m->areas[m->rows[i].area_rank]);
-            fputs("\n\n| Scenario | Version | Statements", out);
-            for (size_t k = 0; k < m->n_cols; k++) {
-                fputs(" | ", out);
-                md(out, m->cols[k].label);
-            }
-            fputs(" |\n| --- | --- | ---", out);
-            for (size_t k = 0; k < m->n_cols; k++)
-                fputs(" | ---", out);
-            fputs(" |\n", out);
-        }
-        fputs("| ", out);
-        md(out, c->id);
-        fputs(" | ", out);
-        md(out, c->protocol);
-        fputs(" | ", out);
-        for (size_t s = 0; s < c->n_statements; s++) {
-            fputs(s ? ", " : "", out);
-            md(out, c->statements[s]);
-        }
+        if (i == 0 || m->rows[i].area_rank != m->rows[i - 1].area_rank)
+            md_area_head(m, m->rows[i].area_rank, out);
+        mqs_putf(out, MD, "| %s | %s | ", c->id, c->protocol);
+        mqs_put_list(out, c->statements, c->n_statements, MD, "");
         for (size_t k = 0; k < m->n_cols; k++)
             md_cell(m, i, k, out);
         fputs(" |\n", out);
@@ -320,63 +394,19 @@ static void md_matrix(const mx *m, FILE *out)
     fputc('\n', out);
 }
 
-static int md_breaks(const mx *m, FILE *out)
-{
-    fputs("## Statements each broker breaks\n\n", out);
-    for (size_t i = 0; i < m->n_in; i++) {
-        const mqs_report *r = m->in[i].report;
-        mx_break *b;
-        size_t n;
-        if (breaks_of(r, &b, &n))
-            return -1;
-        fputs("### ", out);
-        md(out, r->broker ? r->broker : r->target);
-        fputs("\n\n", out);
-        for (size_t k = 0; k < n; k++) {
-            if (k == 0 || strcmp(b[k].rule, b[k - 1].rule)) {
-                fputs(k ? "\n- " : "- ", out);
-                md(out, b[k].rule);
-                if (b[k].st) {
-                    fputs(" (", out);
-                    md(out, b[k].st->paraphrase);
-                    fputc(')', out);
-                }
-                fputs(": ", out);
-            } else
-                fputs(", ", out);
-            md(out, b[k].c->id);
-            fputs(" ", out);
-            md(out, b[k].c->protocol);
-            fputc('/', out);
-            md(out, b[k].c->transport);
-        }
-        fputs(n ? "\n\n" : "None: no FAIL.\n\n", out);
-        mqs_free(b);
-    }
-    return 0;
-}
-
 static void md_notes(const mx *m, FILE *out)
 {
     if (m->n_notes)
         fputs("## Notes\n\n", out);
     for (size_t i = 0; i < m->n_rows * m->n_cols; i++) {
+        const mqs_case_result *c = m->cells[i];
         if (!m->notes[i])
             continue;
-        const mqs_case_result *c = m->cells[i];
-        fprintf(out, "[^%zu]: %s, ", m->notes[i], mqs_verdict_name((int)c->verdict));
-        md(out, m->cols[i % m->n_cols].label);
-        fputs(", ", out);
-        md(out, c->id);
-        fputc(' ', out);
-        md(out, c->protocol);
-        fputs(": ", out);
-        md(out, c->reason ? c->reason : "(no reason given)");
-        if (c->failed_rule) {
-            fputs(" (rule ", out);
-            md(out, c->failed_rule);
-            fputc(')', out);
-        }
+        mqs_putf(out, MD, "[^%zu]: %r, %s, %s %s: %s", m->notes[i],
+                 mqs_verdict_name((int)c->verdict), m->cols[i % m->n_cols].label, c->id,
+                 c->protocol, c->reason ? c->reason : "(no reason given)");
+        if (c->failed_rule)
+            mqs_putf(out, MD, " (rule %s)", c->failed_rule);
         fputc('\n', out);
     }
 }
@@ -386,10 +416,12 @@ int mqs_compare_write_md(const mqs_compare_input *in, size_t n, FILE *out)
     mx m;
     if (mx_build(&m, in, n))
         return -1;
-    md_runs(&m, out);
-    md_totals(&m, out);
+    fprintf(out, "# mqttspec: %zu broker run%s compared\n\n", n, n == 1 ? "" : "s");
+    put_runs(&m, out, &md_markup);
+    put_totals(&m, out, &md_markup);
     md_matrix(&m, out);
-    int rc = md_breaks(&m, out);
+    fputs("## Statements each broker breaks\n\n", out);
+    int rc = put_breaks(&m, out, &md_markup);
     md_notes(&m, out);
     mx_free(&m);
     return rc == 0 && !ferror(out) ? 0 : -1;
@@ -397,75 +429,18 @@ int mqs_compare_write_md(const mqs_compare_input *in, size_t n, FILE *out)
 
 /* ---- HTML ------------------------------------------------------------------------ */
 
-static void h(FILE *out, const char *s)
-{
-    mqs_put_text(out, s, MQS_ESC_XML);
-}
-
-static void html_runs(const mx *m, FILE *out)
-{
-    fputs("<table class=\"facts\">\n<thead><tr><th>Column</th><th>Broker</th><th>Target</th>"
-          "<th>Started (UTC)</th><th>mqttspec</th><th>Report</th></tr></thead>\n<tbody>\n",
-          out);
-    for (size_t k = 0; k < m->n_cols; k++) {
-        const mqs_compare_input *in = &m->in[m->cols[k].input];
-        char *target = mqs_redact_target(mqs_str(in->report->target));
-        fputs("<tr><td>", out);
-        h(out, m->cols[k].label);
-        fputs("</td><td>", out);
-        h(out, in->report->broker ? in->report->broker : "unknown");
-        fputs("</td><td><code>", out);
-        h(out, target);
-        fputs("</code></td><td>", out);
-        h(out, in->report->started_at);
-        fputs("</td><td>", out);
-        h(out, in->report->tool_version);
-        fputs("</td><td><code>", out);
-        h(out, in->source ? in->source : "-");
-        fputs("</code></td></tr>\n", out);
-        mqs_free(target);
-    }
-    fputs("</tbody></table>\n", out);
-}
-
-static void html_totals(const mx *m, FILE *out)
-{
-    fputs("<h2>Totals</h2>\n<table class=\"totals\">\n<thead><tr><th>Broker</th>", out);
-    for (int v = MQS_VERDICT_COUNT - 1; v >= 0; v--)
-        fprintf(out, "<th><span class=\"badge %s\">%s</span></th>", mqs_verdict_css(v),
-                mqs_verdict_name(v));
-    fputs("<th>Cases</th></tr></thead>\n<tbody>\n", out);
-    for (size_t k = 0; k < m->n_cols; k++) {
-        size_t all = 0;
-        fputs("<tr><td>", out);
-        h(out, m->cols[k].label);
-        fputs("</td>", out);
-        for (int v = MQS_VERDICT_COUNT - 1; v >= 0; v--) {
-            fprintf(out, "<td class=\"num\">%zu</td>", m->cols[k].counts[v]);
-            all += m->cols[k].counts[v];
-        }
-        fprintf(out, "<td class=\"num\">%zu</td></tr>\n", all);
-    }
-    fputs("</tbody></table>\n", out);
-}
+#define H MQS_ESC_XML
 
 static void html_cell(const mx *m, size_t i, FILE *out)
 {
     const mqs_case_result *c = m->cells[i];
     fputs("<td class=\"cell\">", out);
-    if (!c) {
-        fputs("<span title=\"not run\">&ndash;</span></td>", out);
-        return;
-    }
-    const char *css = mqs_verdict_css((int)c->verdict);
-    if (!m->notes[i]) {
-        fprintf(out, "<span class=\"badge %s\">%s</span></td>", css,
-                mqs_verdict_name((int)c->verdict));
-        return;
-    }
-    fprintf(out, "<a class=\"badge %s\" href=\"#note-%zu\" title=\"", css, m->notes[i]);
-    mqs_put_text(out, c->reason ? c->reason : "(no reason given)", MQS_ESC_XML_ATTR);
-    fprintf(out, "\">%s</a></td>", mqs_verdict_name((int)c->verdict));
+    if (!c)
+        fputs("<span title=\"not run\">&ndash;</span>", out);
+    else
+        mqs_html_badge(out, (int)c->verdict, m->notes[i] ? "note" : NULL, m->notes[i],
+                       c->reason ? c->reason : "(no reason given)");
+    fputs("</td>", out);
 }
 
 /* 1 when every cell of row i that ran passed (such rows can be hidden). */
@@ -481,14 +456,9 @@ static int row_all_pass(const mx *m, size_t i)
 
 static void html_area_head(const mx *m, size_t area, FILE *out)
 {
-    fputs("<tr class=\"area\"><th colspan=\"3\">", out);
-    h(out, m->areas[area]);
-    fputs("</th>", out);
-    for (size_t k = 0; k < m->n_cols; k++) {
-        fputs("<th class=\"broker\">", out);
-        h(out, m->cols[k].label);
-        fputs("</th>", out);
-    }
+    mqs_putf(out, H, "<tr class=\"area\"><th colspan=\"3\">%s</th>", m->areas[area]);
+    for (size_t k = 0; k < m->n_cols; k++)
+        mqs_putf(out, H, "<th class=\"broker\">%s</th>", m->cols[k].label);
     fputs("</tr>\n", out);
 }
 
@@ -502,17 +472,10 @@ static void html_matrix(const mx *m, FILE *out)
         const mqs_case_result *c = m->rows[i].first;
         if (i == 0 || m->rows[i].area_rank != m->rows[i - 1].area_rank)
             html_area_head(m, m->rows[i].area_rank, out);
-        fprintf(out, "<tr%s><td><code>", row_all_pass(m, i) ? " class=\"allpass\"" : "");
-        h(out, c->id);
-        fputs("</code><br><span class=\"title\">", out);
-        h(out, c->title);
-        fputs("</span></td><td>", out);
-        h(out, c->protocol);
-        fputs("</td><td>", out);
-        for (size_t s = 0; s < c->n_statements; s++) {
-            fputs(s ? ", " : "", out);
-            h(out, c->statements[s]);
-        }
+        mqs_putf(out, H, "<tr%r><td><code>%s</code><br><span class=\"title\">%s</span></td>"
+                         "<td>%s</td><td>",
+                 row_all_pass(m, i) ? " class=\"allpass\"" : "", c->id, c->title, c->protocol);
+        mqs_put_list(out, c->statements, c->n_statements, H, "");
         fputs("</td>", out);
         for (size_t k = 0; k < m->n_cols; k++)
             html_cell(m, i * m->n_cols + k, out);
@@ -521,64 +484,23 @@ static void html_matrix(const mx *m, FILE *out)
     fputs("</tbody></table>\n", out);
 }
 
-static int html_breaks(const mx *m, FILE *out)
-{
-    fputs("<h2>Statements each broker breaks</h2>\n", out);
-    for (size_t i = 0; i < m->n_in; i++) {
-        const mqs_report *r = m->in[i].report;
-        mx_break *b;
-        size_t n;
-        if (breaks_of(r, &b, &n))
-            return -1;
-        fputs("<h3>", out);
-        h(out, r->broker ? r->broker : r->target);
-        fputs(n ? "</h3>\n<ul class=\"notes\">\n" : "</h3>\n<p>None: no FAIL.</p>\n", out);
-        for (size_t k = 0; k < n; k++) {
-            if (k == 0 || strcmp(b[k].rule, b[k - 1].rule)) {
-                fputs(k ? "</li>\n<li><code>" : "<li><code>", out);
-                h(out, b[k].rule);
-                fputs("</code> ", out);
-                h(out, b[k].st ? b[k].st->paraphrase : "");
-                fputs(": ", out);
-            } else
-                fputs(", ", out);
-            h(out, b[k].c->id);
-            fputc(' ', out);
-            h(out, b[k].c->protocol);
-            fputc('/', out);
-            h(out, b[k].c->transport);
-        }
-        fputs(n ? "</li>\n</ul>\n" : "", out);
-        mqs_free(b);
-    }
-    return 0;
-}
-
 static int html_notes(const mx *m, FILE *out)
 {
     if (m->n_notes)
         fputs("<h2>Notes: reason and trace of every cell that did not pass</h2>\n", out);
     for (size_t i = 0; i < m->n_rows * m->n_cols; i++) {
+        const mqs_case_result *c = m->cells[i];
         if (!m->notes[i])
             continue;
-        const mqs_case_result *c = m->cells[i];
-        fprintf(out, "<article class=\"case %s\" id=\"note-%zu\">\n<h3>[%zu] <span class=\"badge "
-                     "%s\">%s</span> ",
-                mqs_verdict_css((int)c->verdict), m->notes[i], m->notes[i],
-                mqs_verdict_css((int)c->verdict), mqs_verdict_name((int)c->verdict));
-        h(out, m->cols[i % m->n_cols].label);
-        fputs(": <code>", out);
-        h(out, c->id);
-        fputs("</code> ", out);
-        h(out, c->protocol);
-        fputs("</h3>\n<dl>\n<dt>Reason</dt><dd class=\"reason\">", out);
-        h(out, c->reason ? c->reason : "(no reason given)");
-        fputs("</dd>\n", out);
-        if (c->failed_rule) {
-            fputs("<dt>Rule broken</dt><dd><code>", out);
-            h(out, c->failed_rule);
-            fputs("</code></dd>\n", out);
-        }
+        mqs_putf(out, H, "<article class=\"case %r\" id=\"note-%zu\">\n<h3>[%zu] ",
+                 mqs_verdict_css((int)c->verdict), m->notes[i], m->notes[i]);
+        mqs_html_badge(out, (int)c->verdict, NULL, 0, NULL);
+        mqs_putf(out, H, " %s: <code>%s</code> %s</h3>\n<dl>\n<dt>Reason</dt>"
+                         "<dd class=\"reason\">%s</dd>\n",
+                 m->cols[i % m->n_cols].label, c->id, c->protocol,
+                 c->reason ? c->reason : "(no reason given)");
+        if (c->failed_rule)
+            mqs_putf(out, H, "<dt>Rule broken</dt><dd><code>%s</code></dd>\n", c->failed_rule);
         fputs("</dl>\n", out);
         if (c->n_trace) {
             fputs("<details><summary>trace</summary>\n", out);
@@ -603,10 +525,11 @@ int mqs_compare_write_html(const mqs_compare_input *in, size_t n, FILE *out)
                  "#only-diff:checked + label { opacity: .6; }\n"
                  "</style>\n</head>\n<body>\n<h1>mqttspec: %zu broker run%s compared</h1>\n",
             n, mqs_report_html_style, n, n == 1 ? "" : "s");
-    html_runs(&m, out);
-    html_totals(&m, out);
+    put_runs(&m, out, &html_markup);
+    put_totals(&m, out, &html_markup);
     html_matrix(&m, out);
-    int rc = html_breaks(&m, out);
+    fputs("<h2>Statements each broker breaks</h2>\n", out);
+    int rc = put_breaks(&m, out, &html_markup);
     if (rc == 0)
         rc = html_notes(&m, out);
     fputs("</body>\n</html>\n", out);

@@ -113,3 +113,36 @@ int mqs_put_trace(FILE *out, const mqs_case_result *c, mqs_esc mode)
     }
     return 0;
 }
+
+size_t mqs_run_statement_cases(const mqs_run_statement *row)
+{
+    size_t n = 0;
+    for (int v = 0; v < MQS_VERDICT_COUNT; v++)
+        n += row->counts[v];
+    return n;
+}
+
+int mqs_run_coverage_get(const mqs_report *r, mqs_run_coverage *cov)
+{
+    memset(cov, 0, sizeof *cov);
+    if (mqs_run_statements(r, &cov->rows, &cov->n))
+        return -1;
+    for (size_t i = 0; i < cov->n; i++) {
+        if (cov->rows[i].st)
+            cov->per_obs[cov->rows[i].st->observable]++;
+        else
+            cov->outside++;
+    }
+    return 0;
+}
+
+void mqs_put_coverage_intro(FILE *out, const mqs_run_coverage *cov)
+{
+    fprintf(out, "This run checked %zu statements: %zu of the %zu fully observable and %zu of "
+                 "the %zu partly observable statements of MQTT 3.1.1, %zu not observable, and "
+                 "%zu ids outside the 3.1.1 catalogue (MQTT 3.1 or mqttspec's own). A "
+                 "statement's verdict is the worst verdict of the cases that check it.",
+            cov->n, cov->per_obs[MQS_OBS_YES], mqs_catalogue_count_obs(MQS_OBS_YES),
+            cov->per_obs[MQS_OBS_PARTLY], mqs_catalogue_count_obs(MQS_OBS_PARTLY),
+            cov->per_obs[MQS_OBS_NO], cov->outside);
+}

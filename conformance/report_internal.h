@@ -38,6 +38,18 @@ size_t mqs_utf8_seq_len(const unsigned char *s, size_t len);
 /** Writes s (NULL writes nothing) cleaned up and escaped for mode. */
 void mqs_put_text(FILE *out, const char *s, mqs_esc mode);
 
+/** printf for the writers: the text of fmt is written as is, and each conversion as:
+ *  %s  a string (NULL: nothing) through mqs_put_text(esc) — for anything from a scenario
+ *      or a broker; %r  a string written raw — only for the writer's own markup;
+ *  %d %u %zu %lld %.Nf as printf. Nothing else is supported. */
+void mqs_putf(FILE *out, mqs_esc esc, const char *fmt, ...);
+
+/** "0 ms", "850 ms" or "12.3 s". */
+void mqs_put_duration(FILE *out, double ms);
+
+/** items joined by ", " through mqs_put_text(esc); none (raw) when there are none. */
+void mqs_put_list(FILE *out, char *const *items, size_t n, mqs_esc esc, const char *none);
+
 /** @return a copy of s cleaned up as mqs_put_text(MQS_ESC_NONE) does (valid UTF-8 with
  *  no control characters but tab and newline), or NULL (s NULL or out of memory).
  *  Free with mqs_free. */
@@ -104,6 +116,10 @@ int mqs_run_statements(const mqs_report *r, mqs_run_statement **out, size_t *n);
  *  elements of class <verdict> when unchecked. */
 extern const char mqs_report_html_style[];
 
+/** An HTML verdict badge: a <span>, or with anchor a link to #ANCHOR-NUMBER, with title
+ *  (escaped; may be NULL) as its tooltip. */
+void mqs_html_badge(FILE *out, int v, const char *anchor, size_t number, const char *title);
+
 /** Writes c's trace as an HTML table (decoded text, then hex; password masked).
  *  @return 0, or -1 when out of memory. */
 int mqs_html_trace(FILE *out, const mqs_case_result *c);
@@ -115,6 +131,23 @@ int mqs_make_dirs(const char *dir);
  *  ever sees half a file. @return 0, or -1 with "PATH: reason" in err. */
 int mqs_write_file(const char *dir, const char *file, int (*write)(const void *ctx, FILE *out),
                    const void *ctx, char *err, size_t errlen);
+
+/** The statement coverage of a run, as report.md and report.html show it. */
+typedef struct mqs_run_coverage {
+    mqs_run_statement *rows; /* mqs_run_statements() */
+    size_t n;
+    size_t per_obs[MQS_OBS_COUNT]; /* catalogue statements checked, per observability */
+    size_t outside;                /* ids outside the catalogue */
+} mqs_run_coverage;
+
+/** Fills cov (free cov->rows with mqs_free). @return 0, or -1 when out of memory. */
+int mqs_run_coverage_get(const mqs_report *r, mqs_run_coverage *cov);
+
+/** Writes the sentence that introduces the coverage table (plain ASCII, no markup). */
+void mqs_put_coverage_intro(FILE *out, const mqs_run_coverage *cov);
+
+/** @return the number of cases a statement row counts. */
+size_t mqs_run_statement_cases(const mqs_run_statement *row);
 
 /** @return how many catalogue statements with observability obs exist. */
 size_t mqs_catalogue_count_obs(mqs_observability obs);

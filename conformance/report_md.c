@@ -1,66 +1,34 @@
 /* report.md: the report for people who read Markdown (a pull request, a wiki, a terminal):
  * run facts, summary, one table per area, statement coverage, then the reason and trace of
- * every case that did not pass. */
+ * every case that did not pass. Every %s below is Markdown-escaped (mqs_putf). */
 #include <string.h>
 
 #include "conformance/alloc.h"
 #include "conformance/report.h"
 #include "conformance/report_internal.h"
 
-static void md(FILE *out, const char *s)
-{
-    mqs_put_text(out, s, MQS_ESC_MD);
-}
-
-static void put_duration(FILE *out, double ms)
-{
-    if (!(ms > 0))
-        fputs("0 ms", out);
-    else if (ms < 1000)
-        fprintf(out, "%.0f ms", ms);
-    else
-        fprintf(out, "%.1f s", ms / 1000);
-}
-
-static void put_list(FILE *out, char *const *items, size_t n, const char *none)
-{
-    for (size_t i = 0; i < n; i++) {
-        fputs(i ? ", " : "", out);
-        md(out, items[i]);
-    }
-    if (n == 0)
-        fputs(none, out);
-}
+#define MD MQS_ESC_MD
 
 static int header(FILE *out, const mqs_report *r)
 {
     char *target = mqs_redact_target(mqs_str(r->target));
     if (!target)
         return -1;
-    fputs("# mqttspec report: ", out);
-    md(out, target);
-    fputs("\n\n| | |\n| --- | --- |\n| Target | ", out);
-    md(out, target);
-    fputs(" |\n| Broker | ", out);
-    md(out, r->broker ? r->broker : "unknown");
-    fputs(" |\n| Started (UTC) | ", out);
-    md(out, r->started_at);
-    fputs(" |\n| Duration | ", out);
-    put_duration(out, r->duration_ms);
-    fputs(" |\n| mqttspec | ", out);
-    md(out, r->tool_version);
-    fputs(" |\n| Protocols | ", out);
-    put_list(out, r->protocols, r->n_protocols, "none");
-    fputs(" |\n| Transports | ", out);
-    put_list(out, r->transports, r->n_transports, "none");
-    fputs(" |\n| Options | ", out);
+    mqs_putf(out, MD, "# mqttspec report: %s\n\n| | |\n| --- | --- |\n| Target | %s |\n"
+                      "| Broker | %s |\n| Started (UTC) | %s |\n| Duration | ",
+             target, target, r->broker ? r->broker : "unknown", r->started_at);
     mqs_free(target);
+    mqs_put_duration(out, r->duration_ms);
+    mqs_putf(out, MD, " |\n| mqttspec | %s |\n| Protocols | ", r->tool_version);
+    mqs_put_list(out, r->protocols, r->n_protocols, MD, "none");
+    fputs(" |\n| Transports | ", out);
+    mqs_put_list(out, r->transports, r->n_transports, MD, "none");
+    fputs(" |\n| Options | ", out);
     for (size_t i = 0; i < r->n_options; i++) {
         char *opt = mqs_redact_option(mqs_str(r->options[i]));
         if (!opt)
             return -1;
-        fputs(i ? ", " : "", out);
-        md(out, opt);
+        mqs_putf(out, MD, i ? ", %s" : "%s", opt);
         mqs_free(opt);
     }
     fputs(r->n_options ? " |\n\n" : "none |\n\n", out);
@@ -91,28 +59,19 @@ static void area_table(FILE *out, const mqs_report *r, const char *area)
     size_t n = 0;
     for (size_t i = 0; i < r->n_cases; i++)
         n += !strcmp(mqs_str(r->cases[i].area), area);
-    fputs("### ", out);
-    md(out, area);
-    fprintf(out, " (%zu case%s)\n\n| Scenario | Version | Verdict | Statements |\n"
-                 "| --- | --- | --- | --- |\n",
-            n, n == 1 ? "" : "s");
+    mqs_putf(out, MD, "### %s (%zu case%r)\n\n| Scenario | Version | Verdict | Statements |\n"
+                      "| --- | --- | --- | --- |\n",
+             area, n, n == 1 ? "" : "s");
     for (size_t i = 0; i < r->n_cases; i++) {
         const mqs_case_result *c = &r->cases[i];
         if (strcmp(mqs_str(c->area), area))
             continue;
-        fputs("| **", out);
-        md(out, c->id);
-        fputs("** ", out);
-        md(out, c->title);
-        fputs(" | ", out);
-        md(out, c->protocol);
-        fputc('/', out);
-        md(out, c->transport);
+        mqs_putf(out, MD, "| **%s** %s | %s/%s | ", c->id, c->title, c->protocol, c->transport);
         if (c->verdict == MQS_VERDICT_PASS)
-            fputs(" | PASS | ", out);
+            fputs("PASS | ", out);
         else
-            fprintf(out, " | [**%s**](#case-%zu) | ", mqs_verdict_name((int)c->verdict), i + 1);
-        put_list(out, c->statements, c->n_statements, "-");
+            fprintf(out, "[**%s**](#case-%zu) | ", mqs_verdict_name((int)c->verdict), i + 1);
+        mqs_put_list(out, c->statements, c->n_statements, MD, "-");
         fputs(" |\n", out);
     }
     fputc('\n', out);
@@ -120,40 +79,23 @@ static void area_table(FILE *out, const mqs_report *r, const char *area)
 
 static int coverage(FILE *out, const mqs_report *r)
 {
-    mqs_run_statement *rows;
-    size_t n, per_obs[MQS_OBS_COUNT] = {0}, outside = 0;
-    if (mqs_run_statements(r, &rows, &n))
+    mqs_run_coverage cov;
+    if (mqs_run_coverage_get(r, &cov))
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (rows[i].st)
-            per_obs[rows[i].st->observable]++;
-        else
-            outside++;
-    }
-    fprintf(out, "## Statement coverage\n\nThis run checked %zu statements: %zu of the %zu "
-                 "fully observable and %zu of the %zu partly observable statements of MQTT "
-                 "3.1.1, %zu not observable, and %zu ids outside the 3.1.1 catalogue (MQTT 3.1 "
-                 "or mqttspec's own). A statement's verdict is the worst verdict of the cases "
-                 "that check it.\n\n",
-            n, per_obs[MQS_OBS_YES], mqs_catalogue_count_obs(MQS_OBS_YES), per_obs[MQS_OBS_PARTLY],
-            mqs_catalogue_count_obs(MQS_OBS_PARTLY), per_obs[MQS_OBS_NO], outside);
-    fputs("| Statement | Observable | Verdict | Cases | What it says |\n"
+    fputs("## Statement coverage\n\n", out);
+    mqs_put_coverage_intro(out, &cov);
+    fputs("\n\n| Statement | Observable | Verdict | Cases | What it says |\n"
           "| --- | --- | --- | ---: | --- |\n",
           out);
-    for (size_t i = 0; i < n; i++) {
-        size_t cases = 0;
-        for (int v = 0; v < MQS_VERDICT_COUNT; v++)
-            cases += rows[i].counts[v];
-        fputs("| ", out);
-        md(out, rows[i].id);
-        fprintf(out, " | %s | %s | %zu | ",
-                rows[i].st ? mqs_observability_name(rows[i].st->observable) : "-",
-                mqs_verdict_name((int)rows[i].verdict), cases);
-        md(out, rows[i].st ? rows[i].st->paraphrase : "(not in the MQTT 3.1.1 catalogue)");
-        fputs(" |\n", out);
+    for (size_t i = 0; i < cov.n; i++) {
+        const mqs_run_statement *row = &cov.rows[i];
+        mqs_putf(out, MD, "| %s | %r | %r | %zu | %s |\n", row->id,
+                 row->st ? mqs_observability_name(row->st->observable) : "-",
+                 mqs_verdict_name((int)row->verdict), mqs_run_statement_cases(row),
+                 row->st ? row->st->paraphrase : "(not in the MQTT 3.1.1 catalogue)");
     }
     fputc('\n', out);
-    mqs_free(rows);
+    mqs_free(cov.rows);
     return 0;
 }
 
@@ -174,33 +116,19 @@ static void fence(FILE *out, const mqs_case_result *c)
 
 static int details(FILE *out, const mqs_case_result *c, size_t number)
 {
-    fprintf(out, "### <a id=\"case-%zu\"></a>%s: ", number, mqs_verdict_name((int)c->verdict));
-    md(out, c->id);
-    fputs(" [", out);
-    md(out, c->protocol);
-    fputc('/', out);
-    md(out, c->transport);
-    fputs("]\n\n*", out);
-    md(out, c->title);
-    fputs("*\n\n- Reason: ", out);
-    md(out, c->reason ? c->reason : "(none given)");
+    mqs_putf(out, MD, "### <a id=\"case-%zu\"></a>%r: %s [%s/%s]\n\n*%s*\n\n- Reason: %s",
+             number, mqs_verdict_name((int)c->verdict), c->id, c->protocol, c->transport,
+             c->title, c->reason ? c->reason : "(none given)");
     if (c->failed_rule) {
         const mqs_statement *st = mqs_catalogue_find(c->failed_rule);
-        fputs("\n- Rule broken: ", out);
-        md(out, c->failed_rule);
-        if (st) {
-            fputs(" (section ", out);
-            md(out, st->section);
-            fputs("): ", out);
-            md(out, st->paraphrase);
-        }
+        mqs_putf(out, MD, "\n- Rule broken: %s", c->failed_rule);
+        if (st)
+            mqs_putf(out, MD, " (section %s): %s", st->section, st->paraphrase);
     }
     fputs("\n- Statements: ", out);
-    put_list(out, c->statements, c->n_statements, "-");
-    fputs("\n- Level: ", out);
-    md(out, c->level);
-    fputs(", duration ", out);
-    put_duration(out, c->duration_ms);
+    mqs_put_list(out, c->statements, c->n_statements, MD, "-");
+    mqs_putf(out, MD, "\n- Level: %s, duration ", c->level);
+    mqs_put_duration(out, c->duration_ms);
     fputs("\n\n", out);
     if (!c->n_trace)
         return 0;

@@ -308,6 +308,20 @@ static void where(const char *buf, size_t offset, size_t *line, size_t *col)
         }
 }
 
+/* @return the offset of a \u0000 escape in a JSON string (cJSON would silently cut the
+ * string there), or (size_t)-1. A backslash escaped by another one does not count. */
+static size_t find_nul_escape(const char *text, size_t len)
+{
+    for (size_t i = 0; i + 6 <= len; i++) {
+        if (text[i] != '\\')
+            continue;
+        if (text[i + 1] == 'u' && !strncmp(text + i + 2, "0000", 4))
+            return i;
+        i++; /* skip the escaped character */
+    }
+    return (size_t)-1;
+}
+
 int mqs_report_parse_json(const char *buf, size_t len, mqs_report *out, char *err, size_t errlen)
 {
     rd c = {err, errlen};
@@ -318,9 +332,16 @@ int mqs_report_parse_json(const char *buf, size_t len, mqs_report *out, char *er
         return -1;
     }
     const char *end = NULL;
-    cJSON *root = strlen(text) == len ? cJSON_ParseWithLengthOpts(text, len + 1, &end, 1) : NULL;
+    size_t nul = find_nul_escape(text, len);
+    cJSON *root = strlen(text) == len && nul == (size_t)-1
+                      ? cJSON_ParseWithLengthOpts(text, len + 1, &end, 1)
+                      : NULL;
     int ok = root && read_root(&c, root, out);
-    if (!root) {
+    if (!root && nul != (size_t)-1) {
+        size_t line, col;
+        where(text, nul, &line, &col);
+        snprintf(err, errlen, "line %zu, column %zu: \\u0000 (NUL) in a string", line, col);
+    } else if (!root) {
         size_t line, col, at = end ? (size_t)(end - text) : strlen(text);
         where(text, at, &line, &col);
         snprintf(err, errlen, "line %zu, column %zu: %s", line, col,

@@ -11,7 +11,7 @@ const char mqs_report_html_style[] =
     "th, td { border: 1px solid var(--line); padding: .3em .55em; text-align: left; vertical-align: top; }\n"
     "thead th { background: var(--soft); position: sticky; top: 0; }\n"
     "table.facts { width: auto; }\n"
-    "table.facts th { background: var(--soft); font-weight: 600; }\n"
+    "table.facts th { background: var(--soft); font-weight: 600; white-space: nowrap; }\n"
     "td.num { text-align: right; }\n"
     "table.cases td:nth-child(2), table.cases td:nth-child(3) { width: 6.5em; white-space: nowrap; }\n"
     "table.cases td:nth-child(4) { width: 30%; }\n"

@@ -1,5 +1,6 @@
 /* Escaping, hex dumps and redaction shared by the report writers (report_internal.h). */
 #include <ctype.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "conformance/alloc.h"
@@ -282,4 +283,63 @@ const char *mqs_verdict_css(int v)
 const char *mqs_str(const char *s)
 {
     return s ? s : "";
+}
+
+/* Writes one numeric conversion spec[0..len) (e.g. "%zu", "%.1f") taking its argument. */
+static void put_number(FILE *out, const char *spec, size_t len, va_list *ap)
+{
+    char f[16];
+    snprintf(f, sizeof f, "%.*s", (int)len, spec);
+    char conv = spec[len - 1];
+    if (conv == 'f')
+        fprintf(out, f, va_arg(*ap, double));
+    else if (len >= 3 && spec[len - 2] == 'z')
+        fprintf(out, f, va_arg(*ap, size_t));
+    else if (len >= 4 && spec[len - 2] == 'l')
+        fprintf(out, f, va_arg(*ap, long long));
+    else if (conv == 'u')
+        fprintf(out, f, va_arg(*ap, unsigned));
+    else
+        fprintf(out, f, va_arg(*ap, int));
+}
+
+void mqs_putf(FILE *out, mqs_esc esc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *p = fmt; *p; p++) {
+        if (*p != '%') {
+            fputc(*p, out);
+            continue;
+        }
+        size_t len = 1 + strspn(p + 1, ".0123456789zl");
+        if (p[len] == 's')
+            mqs_put_text(out, va_arg(ap, const char *), esc);
+        else if (p[len] == 'r')
+            fputs(mqs_str(va_arg(ap, const char *)), out);
+        else if (p[len] == '%')
+            fputc('%', out);
+        else if (p[len] && strchr("duf", p[len]))
+            put_number(out, p, len + 1, &ap);
+        p += len;
+    }
+    va_end(ap);
+}
+
+void mqs_put_duration(FILE *out, double ms)
+{
+    if (!(ms > 0))
+        fputs("0 ms", out);
+    else if (ms < 1000)
+        fprintf(out, "%.0f ms", ms);
+    else
+        fprintf(out, "%.1f s", ms / 1000);
+}
+
+void mqs_put_list(FILE *out, char *const *items, size_t n, mqs_esc esc, const char *none)
+{
+    for (size_t i = 0; i < n; i++)
+        mqs_putf(out, esc, i ? ", %s" : "%s", items[i]);
+    if (n == 0)
+        fputs(none, out);
 }

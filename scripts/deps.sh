@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential pkg-config check libsubunit-dev libcjson-dev libssl-dev openssl
       libwslay-dev mosquitto mosquitto-clients clang llvm libclang-rt-14-dev libxml2-utils
-      python3)
+      python3 python3-jsonschema)
 
 missing=()
 for p in "${PKGS[@]}"; do

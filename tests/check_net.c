@@ -166,6 +166,18 @@ static mqs_conn *open_ok(const mqs_endpoint *ep, mqs_trace_fn trace, void *ud)
     return c;
 }
 
+/* Opening ep must fail with want_rc and a one-line error that contains want_text. */
+static void assert_open_fails(const mqs_endpoint *ep, int want_rc, const char *want_text)
+{
+    mqs_conn *c = (mqs_conn *)1;
+    char err[512] = "";
+    int rc = mqs_conn_open(ep, mqs_now_ms() + 1000, NULL, NULL, &c, err, sizeof err);
+    ck_assert_msg(rc == want_rc, "rc %d (%s): %s", rc, mqs_net_rc_str(rc), err);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(err, want_text) != NULL, "err: %s", err);
+    ck_assert(!strchr(err, '\n'));
+}
+
 /* Starts a peer running fn(mode) and connects to it over tr. */
 static mqs_conn *connect_peer(peer *p, peer_fn fn, int mode, mqs_transport tr, mqs_trace_fn trace,
                               void *ud)
@@ -664,13 +676,7 @@ static void ws_open_fails(int mode, int want_rc, const char *want_text)
     peer p;
     peer_start(&p, fn_ws, mode);
     mqs_endpoint ep = ws_ep(p.port);
-    mqs_conn *c = (mqs_conn *)1;
-    char err[512] = "";
-    int rc = mqs_conn_open(&ep, mqs_now_ms() + 1000, NULL, NULL, &c, err, sizeof err);
-    ck_assert_int_eq(rc, want_rc);
-    ck_assert_ptr_null(c);
-    ck_assert_msg(strstr(err, want_text) != NULL, "err: %s", err);
-    ck_assert(!strchr(err, '\n'));
+    assert_open_fails(&ep, want_rc, want_text);
     peer_join(&p);
 }
 
@@ -844,13 +850,7 @@ START_TEST(tls_untrusted_fails_in_one_line)
     peer_start(&p, fn_tls, TLS_ECHO);
     mqs_endpoint ep = tls_ep(p.port);
     ep.tls.cafile = NULL; /* the system store does not know our certificate */
-    mqs_conn *c = (mqs_conn *)1;
-    char err[512] = "";
-    ck_assert_int_eq(mqs_conn_open(&ep, mqs_now_ms() + 1000, NULL, NULL, &c, err, sizeof err),
-                     MQS_NET_TLS);
-    ck_assert_ptr_null(c);
-    ck_assert_msg(strstr(err, "certificate verify failed (self-signed certificate") != NULL, "%s", err);
-    ck_assert(!strchr(err, '\n'));
+    assert_open_fails(&ep, MQS_NET_TLS, "certificate verify failed (self-signed certificate");
     peer_join(&p);
 }
 END_TEST
@@ -870,10 +870,7 @@ START_TEST(tls_insecure_and_name_mismatch)
     peer_start(&p, fn_tls, TLS_ECHO);
     ep = tls_ep(p.port);
     ep.tls.servername = "broker.example";
-    char err[512] = "";
-    ck_assert_int_eq(mqs_conn_open(&ep, mqs_now_ms() + 1000, NULL, NULL, &c, err, sizeof err),
-                     MQS_NET_TLS);
-    ck_assert_msg(strstr(err, "hostname mismatch: certificate is for 127.0.0.1") != NULL, "%s", err);
+    assert_open_fails(&ep, MQS_NET_TLS, "hostname mismatch: certificate is for 127.0.0.1");
     peer_join(&p);
 }
 END_TEST

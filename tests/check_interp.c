@@ -1,0 +1,697 @@
+/* The interpreter and oracle, against a scripted peer in a thread on 127.0.0.1:0 (no
+ * broker, no network): verdicts and reasons for matches and mismatches, the oracle on
+ * malformed packets, levels, one_of observations, closes, leftovers, variables, SKIP,
+ * deadlines, password redaction in traces, and allocation failures anywhere. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "codec/mqtt.h"
+#include "conformance/alloc.h"
+#include "conformance/interp.h"
+#include "conformance/scenario.h"
+
+/* ---- the scripted peer ---- */
+
+typedef struct peer {
+    int lfd;
+    uint16_t port;
+    pthread_t th;
+    const char *reply[16]; /* per received packet type: hex to send, "close", "rst", or NULL */
+    const char *greeting;  /* hex sent right after accept, or NULL */
+    pthread_mutex_t lock;
+    uint8_t got[65536]; /* every byte received, all connections */
+    size_t n_got;
+    volatile int stop;
+} peer;
+
+static size_t unhex(const char *h, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (; h[0] && h[1] && n < cap; h += 2) {
+        unsigned x;
+        if (sscanf(h, "%2x", &x) != 1)
+            break;
+        out[n++] = (uint8_t)x;
+    }
+    return n;
+}
+
+static void send_hex(int fd, const char *h)
+{
+    uint8_t buf[512];
+    size_t n = unhex(h, buf, sizeof buf);
+    if (send(fd, buf, n, MSG_NOSIGNAL) < 0)
+        return;
+}
+
+typedef struct conn_arg {
+    peer *p;
+    int fd;
+} conn_arg;
+
+/* Answers each whole packet by its type. */
+static void *conn_main(void *arg)
+{
+    conn_arg *ca = arg;
+    peer *p = ca->p;
+    int fd = ca->fd;
+    free(ca);
+    if (p->greeting)
+        send_hex(fd, p->greeting);
+    uint8_t buf[8192];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = recv(fd, buf + len, sizeof buf - len, 0);
+        if (n <= 0)
+            break;
+        pthread_mutex_lock(&p->lock);
+        if (p->n_got + (size_t)n <= sizeof p->got) {
+            memcpy(p->got + p->n_got, buf + len, (size_t)n);
+            p->n_got += (size_t)n;
+        }
+        pthread_mutex_unlock(&p->lock);
+        len += (size_t)n;
+        uint8_t type, flags;
+        uint32_t rem;
+        size_t hdr;
+        while (mqs_frame_peek(buf, len, 0, &type, &flags, &rem, &hdr, NULL) == MQS_OK &&
+               len >= hdr + rem) {
+            const char *r = p->reply[type & 15];
+            memmove(buf, buf + hdr + rem, len - hdr - rem);
+            len -= hdr + rem;
+            if (r && !strcmp(r, "rst")) {
+                struct linger lg = {1, 0};
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+                goto out;
+            }
+            if (r && !strcmp(r, "close"))
+                goto out;
+            if (r)
+                send_hex(fd, r);
+        }
+    }
+out:
+    close(fd);
+    return NULL;
+}
+
+static void *peer_main(void *arg)
+{
+    peer *p = arg;
+    while (!p->stop) {
+        int fd = accept(p->lfd, NULL, NULL);
+        if (fd < 0)
+            break;
+        conn_arg *ca = malloc(sizeof *ca);
+        ca->p = p;
+        ca->fd = fd;
+        pthread_t th;
+        pthread_create(&th, NULL, conn_main, ca);
+        pthread_detach(th);
+    }
+    return NULL;
+}
+
+static void peer_start(peer *p)
+{
+    p->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(p->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t al = sizeof a;
+    getsockname(p->lfd, (struct sockaddr *)&a, &al);
+    p->port = ntohs(a.sin_port);
+    ck_assert_int_eq(listen(p->lfd, 16), 0);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_create(&p->th, NULL, peer_main, p);
+}
+
+static void peer_stop(peer *p)
+{
+    p->stop = 1;
+    shutdown(p->lfd, SHUT_RDWR);
+    close(p->lfd);
+    pthread_join(p->th, NULL);
+}
+
+/* A peer that behaves like a small correct broker for one client. */
+static void broker_like(peer *p)
+{
+    memset(p, 0, sizeof *p);
+    p->reply[MQS_CONNECT] = "20020000";
+    p->reply[MQS_PINGREQ] = "d000";
+    p->reply[MQS_SUBSCRIBE] = "9003000101";
+    p->reply[MQS_PUBLISH] = "40020007";
+    p->reply[MQS_DISCONNECT] = "close";
+}
+
+/* ---- running a case ---- */
+
+static mqs_scenario *scenario(const char *level, const char *extra, const char *steps)
+{
+    char json[8192];
+    snprintf(json, sizeof json,
+             "{\"id\": \"qos.t\", \"title\": \"t\", \"area\": \"qos\", \"statements\": "
+             "[\"MQTT-9.9.9-1\", \"MQTT-9.9.9-2\"], \"protocols\": [\"3.1\", \"3.1.1\"], "
+             "\"level\": \"%s\", \"clients\": [\"a\", \"b\"], %s \"steps\": [%s]}",
+             level, extra, steps);
+    mqs_scenario *s;
+    char err[512];
+    int rc = mqs_scenario_load_buf("t", (const uint8_t *)json, strlen(json), &s, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s", err);
+    return s;
+}
+
+typedef struct outcome {
+    mqs_case_result res;
+    int rc;
+} outcome;
+
+static void run_case(peer *p, mqs_scenario *s, const char *user, const char *pass, double factor,
+                     outcome *o)
+{
+    mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = p->port};
+    mqs_case_opts co = {.ep = &ep,
+                        .proto = MQS_PROTO_311,
+                        .timeout_factor = factor,
+                        .username = user,
+                        .password = pass,
+                        .token = "testtokn",
+                        .case_index = 1};
+    memset(&o->res, 0, sizeof o->res);
+    co.skip_reason = mqs_case_requirement_missing(s, &co, false);
+    o->rc = mqs_case_run(s, &co, &o->res);
+}
+
+static void expect_verdict(const outcome *o, mqs_verdict v, const char *reason_part)
+{
+    ck_assert_int_eq(o->rc, 0);
+    ck_assert_msg(o->res.verdict == v, "verdict %s, want %s (reason: %s)",
+                  mqs_verdict_name((int)o->res.verdict), mqs_verdict_name((int)v),
+                  o->res.reason ? o->res.reason : "(none)");
+    if (reason_part)
+        ck_assert_msg(o->res.reason && strstr(o->res.reason, reason_part),
+                      "'%s' not in reason '%s'", reason_part,
+                      o->res.reason ? o->res.reason : "(none)");
+    else
+        ck_assert_msg(o->res.reason == NULL, "unexpected reason %s", o->res.reason);
+}
+
+#define CONNECT_A "{\"op\": \"connect\", \"client\": \"a\"}"
+
+typedef struct vcase {
+    const char *name;
+    const char *level;
+    const char *extra;
+    const char *steps;
+    const char *reply_type_hex[3]; /* "TT:hex" overrides of the broker-like peer */
+    const char *greeting;
+    mqs_verdict want;
+    const char *reason;
+    const char *rule;
+} vcase;
+
+static const vcase vcases[] = {
+    {"pass",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"ping\", \"client\": \"a\"}, "
+               "{\"op\": \"disconnect\", \"client\": \"a\"}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"mismatch",
+     "MUST",
+     "",
+     CONNECT_A,
+     {"01:20020005"},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "step 1: expected CONNACK rc=0 on client a, got CONNACK rc=5 session_present=0 (return "
+     "code is 5, expected 0)",
+     "MQTT-9.9.9-1"},
+    {"step rule",
+     "MUST",
+     "",
+     "{\"op\": \"connect\", \"client\": \"a\", \"rule\": \"MQTT-3.2.2-4\"}",
+     {"01:20020005"},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "return code is 5",
+     "MQTT-3.2.2-4"},
+    {"should",
+     "MUST",
+     "",
+     "{\"op\": \"connect\", \"client\": \"a\", \"level\": \"SHOULD\"}",
+     {"01:20020005"},
+     NULL,
+     MQS_VERDICT_WARN,
+     "return code is 5",
+     NULL},
+    {"info level",
+     "INFO",
+     "",
+     CONNECT_A,
+     {"01:20020005"},
+     NULL,
+     MQS_VERDICT_INFO,
+     "return code is 5",
+     NULL},
+    {"oracle beats level",
+     "INFO",
+     "",
+     CONNECT_A,
+     {"01:21020000"},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "the broker sent a malformed CONNACK packet to client a",
+     "MQTT-2.2.2-1"},
+    {"oracle while expecting silence",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 300}",
+     {"12:3000"},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "malformed PUBLISH",
+     NULL},
+    {"garbage",
+     "MUST",
+     "",
+     CONNECT_A,
+     {"01:ffffffffffff"},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "malformed fixed header",
+     NULL},
+    {"timeout",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"ping\", \"client\": \"a\", \"timeout_ms\": 200}",
+     {"12:"},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "no packet within 200 ms on client a (expected PINGRESP)",
+     NULL},
+    {"closed while waiting",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"ping\", \"client\": \"a\"}",
+     {"12:close"},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "connection closed by the broker while client a waited for PINGRESP",
+     NULL},
+    {"expect closed",
+     "MUST",
+     "",
+     "{\"op\": \"connect\", \"client\": \"a\", \"timeout_ms\": 300, \"expect\": "
+     "{\"closed\": true, \"allow\": [\"CONNACK\"]}}",
+     {"01:20020001"},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "did not close the connection of client a within 300 ms",
+     NULL},
+    {"expect closed ok",
+     "MUST",
+     "",
+     "{\"op\": \"connect\", \"client\": \"a\", \"expect\": {\"closed\": true, \"allow\": "
+     "[\"CONNACK\"]}}",
+     {"01:close"},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"closed but packet",
+     "MUST",
+     "",
+     "{\"op\": \"connect\", \"client\": \"a\", \"expect\": {\"closed\": true}}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "expected the broker to close the connection of client a, got CONNACK",
+     NULL},
+    {"none ok",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 200}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"none got packet",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 500}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "expected no packet on client a for 500 ms, got PINGRESP",
+     NULL},
+    {"observe",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"observe\": true, \"one_of\": ["
+               "{\"packet\": {\"type\": \"PUBACK\"}, \"label\": \"acked\"},"
+               "{\"packet\": {\"type\": \"PINGRESP\"}, \"label\": \"pinged back\"}]}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_INFO,
+     "step 3: pinged back",
+     NULL},
+    {"one_of none",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"expect\", \"client\": \"a\", \"observe\": true, \"one_of\": ["
+               "{\"packet\": {\"type\": \"PUBACK\"}}, {\"none\": true, \"ms\": 200, \"label\": "
+               "\"quiet\"}]}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_INFO,
+     "quiet",
+     NULL},
+    {"one_of closed after allowed",
+     "MUST",
+     "",
+     "{\"op\": \"connect\", \"client\": \"a\", \"timeout_ms\": 300, \"expect\": {\"one_of\": "
+     "[{\"packet\": {\"return_code\": 2}}, {\"closed\": true, \"allow\": [\"CONNACK\"], "
+     "\"label\": \"c\"}], \"observe\": true}}",
+     {"01:20020001", NULL},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "the broker did not close the connection of client a within 300 ms",
+     NULL},
+    {"one_of nothing matches",
+     "MUST",
+     "",
+     "{\"op\": \"connect\", \"client\": \"a\", \"expect\": {\"one_of\": [{\"packet\": "
+     "{\"return_code\": 2}}, {\"closed\": true}]}}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "expected one of: CONNACK rc=2 | the connection closed on client a, got CONNACK",
+     NULL},
+    {"any order",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"hex\": \"c000\"}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"any_order\": true, \"packets\": "
+               "[{\"type\": \"PINGRESP\"}, {\"type\": \"PUBREC\"}]}",
+     {"01:2002000040020001"},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "got PUBACK id=1 on client a, which matches none of: PINGRESP; PUBREC",
+     NULL},
+    {"any order ok",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"hex\": \"c000\"}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"any_order\": true, \"packets\": "
+               "[{\"type\": \"PINGRESP\"}, {\"type\": \"PUBACK\", \"packet_id\": 1}]}",
+     {"01:2002000040020001"},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"leftover publish",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"wait\", \"ms\": 200}",
+     {"12:3003000161"},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "client a received PUBLISH qos=0 topic=\"a\" payload=\"\", which no step expected",
+     NULL},
+    {"leftover allowed",
+     "MUST",
+     "\"allow_extra\": true,",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"wait\", \"ms\": 200}",
+     {"12:3003000161"},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"save and var",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", "
+               "\"qos\": 1}, \"save\": {\"packet_id\": \"p\"}},"
+               "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", "
+               "\"packet_id\": \"${var:p}\"}},"
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", "
+               "\"packet_id\": \"${var:p}\"}}",
+     {"12:320500016100"
+      "4d",
+      "04:4002004d"},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"undefined var",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBACK\", "
+               "\"packet_id\": \"${var:nope}\"}}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_ERROR,
+     "${var:nope} is not defined",
+     NULL},
+    {"not connected",
+     "MUST",
+     "",
+     "{\"op\": \"ping\", \"client\": \"b\"}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_ERROR,
+     "client b is not connected",
+     NULL},
+    {"still connected",
+     "MUST",
+     "",
+     CONNECT_A ", " CONNECT_A,
+     {NULL},
+     NULL,
+     MQS_VERDICT_ERROR,
+     "client a is still connected",
+     NULL},
+    {"deadline",
+     "MUST",
+     "\"timeout_ms\": 300,",
+     CONNECT_A ", {\"op\": \"wait\", \"ms\": 1000}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_ERROR,
+     "the scenario deadline (300 ms) passed",
+     NULL},
+    {"send after close",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect_closed\", \"client\": \"a\"}, "
+               "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect_closed\", \"client\": \"a\"}",
+     {"12:close"},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"split",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"hex\": \"c000\", \"split\": [1]}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PINGRESP\"}}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"only other version",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"ping\", \"client\": \"b\", \"only\": \"3.1\"}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+};
+
+static void configure(peer *p, const vcase *c)
+{
+    broker_like(p);
+    p->greeting = c->greeting;
+    for (int i = 0; i < 3 && c->reply_type_hex[i]; i++) {
+        int type = atoi(c->reply_type_hex[i]);
+        const char *h = strchr(c->reply_type_hex[i], ':') + 1;
+        p->reply[type] = *h ? h : NULL;
+    }
+}
+
+START_TEST(verdicts)
+{
+    const vcase *c = &vcases[_i];
+    peer p;
+    configure(&p, c);
+    peer_start(&p);
+    mqs_scenario *s = scenario(c->level, c->extra, c->steps);
+    outcome o;
+    run_case(&p, s, NULL, NULL, 1.0, &o);
+    expect_verdict(&o, c->want, c->reason);
+    if (c->rule)
+        ck_assert_str_eq(o.res.failed_rule, c->rule);
+    ck_assert_str_eq(o.res.id, "qos.t");
+    ck_assert_str_eq(o.res.protocol, "3.1.1");
+    ck_assert_str_eq(o.res.transport, "tcp");
+    ck_assert_uint_eq(o.res.n_statements, 2);
+    ck_assert_uint_gt(o.res.n_trace, 0);
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    peer_stop(&p);
+}
+END_TEST
+
+START_TEST(skip_requirements)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario *s = scenario("MUST", "\"requires\": [\"credentials\"],", CONNECT_A);
+    outcome o;
+    run_case(&p, s, NULL, NULL, 1.0, &o);
+    expect_verdict(&o, MQS_VERDICT_SKIP, "needs credentials");
+    ck_assert_uint_eq(o.res.n_trace, 0);
+    mqs_case_result_free(&o.res);
+    run_case(&p, s, "user", "pw", 1.0, &o);
+    expect_verdict(&o, MQS_VERDICT_PASS, NULL);
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    peer_stop(&p);
+}
+END_TEST
+
+/* The password never appears in the trace: bytes are starred, text says ***. */
+START_TEST(password_redacted)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario *s = scenario("MUST", "", CONNECT_A);
+    outcome o;
+    run_case(&p, s, "alice", "s3cr3t-pw", 1.0, &o);
+    expect_verdict(&o, MQS_VERDICT_PASS, NULL);
+    bool saw_connect = false;
+    for (size_t i = 0; i < o.res.n_trace; i++) {
+        const mqs_trace_entry *e = &o.res.trace[i];
+        ck_assert_ptr_null(strstr(e->text, "s3cr3t"));
+        for (size_t k = 0; e->bytes && k + 6 <= e->len; k++)
+            ck_assert(memcmp(e->bytes + k, "s3cr3t", 6) != 0);
+        if (strstr(e->text, "CONNECT") == e->text) {
+            saw_connect = true;
+            ck_assert_ptr_nonnull(strstr(e->text, "password=***"));
+            ck_assert_ptr_nonnull(strstr(e->text, "username=\"alice\""));
+        }
+    }
+    ck_assert(saw_connect);
+    /* ... while the peer did receive it */
+    bool found = false;
+    for (size_t k = 0; k + 6 <= p.n_got; k++)
+        found |= memcmp(p.got + k, "s3cr3t", 6) == 0;
+    ck_assert(found);
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    peer_stop(&p);
+}
+END_TEST
+
+/* The cleanup: a retained PUBLISH and a clean_session 0 client are undone afterwards. */
+START_TEST(cleanup_runs)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario *s =
+        scenario("MUST", "",
+                 "{\"op\": \"connect\", \"client\": \"a\", \"clean_session\": false}, "
+                 "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", "
+                 "\"retain\": true, \"topic\": \"${topic}r\", \"payload\": \"x\"}}, "
+                 "{\"op\": \"connect\", \"client\": \"b\", \"expect\": {\"return_code\": 9}}");
+    outcome o;
+    run_case(&p, s, NULL, NULL, 1.0, &o);
+    expect_verdict(&o, MQS_VERDICT_FAIL, "return code is 0, expected 9");
+    bool cleared = false, discarded = false;
+    for (size_t i = 0; i < o.res.n_trace; i++) {
+        cleared |= strstr(o.res.trace[i].text,
+                          "cleared the retained message of mqs/testtokn/0001/r") != NULL;
+        discarded |= strstr(o.res.trace[i].text,
+                            "discarded the session of client id mqstesttokn000100") != NULL;
+    }
+    ck_assert_msg(cleared && discarded, "cleanup not in the trace");
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    peer_stop(&p);
+}
+END_TEST
+
+/* Every allocation of a case may fail: the case ends (ERROR or its verdict), no crash,
+ * no leak (ASan run). */
+START_TEST(allocation_failures)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario *s = scenario("MUST", "",
+                               CONNECT_A ", {\"op\": \"ping\", \"client\": \"a\"}, "
+                                         "{\"op\": \"send\", \"client\": \"a\", \"packet\": "
+                                         "{\"type\": \"PUBLISH\", \"retain\": true, \"topic\": "
+                                         "\"${topic}r\", \"payload\": \"x\"}}");
+    int ok = 0;
+    for (long n = 0; n < 400; n += 3) {
+        outcome o;
+        mqs_alloc_fail_after(n);
+        run_case(&p, s, NULL, NULL, 1.0, &o);
+        mqs_alloc_fail_after(-1);
+        if (o.rc == 0 && o.res.verdict == MQS_VERDICT_PASS)
+            ok++;
+        else
+            ck_assert(o.rc == -1 || o.res.verdict == MQS_VERDICT_ERROR);
+        mqs_case_result_free(&o.res);
+    }
+    ck_assert_int_gt(ok, 0);
+    mqs_scenario_free(s);
+    peer_stop(&p);
+}
+END_TEST
+
+Suite *interp_suite(void)
+{
+    Suite *s = suite_create("interp");
+    TCase *t = tcase_create("verdicts");
+    tcase_add_loop_test(t, verdicts, 0, (int)(sizeof vcases / sizeof vcases[0]));
+    tcase_add_test(t, skip_requirements);
+    tcase_add_test(t, password_redacted);
+    tcase_add_test(t, cleanup_runs);
+    tcase_set_timeout(t, 20);
+    suite_add_tcase(s, t);
+    t = tcase_create("malformed");
+    tcase_add_test(t, allocation_failures);
+    tcase_set_timeout(t, 120);
+    suite_add_tcase(s, t);
+    return s;
+}
