@@ -311,10 +311,12 @@ static void watch_frame(mqs_lf_job *j, const uint8_t *frame, size_t len, bool *s
     if (st != MQS_OK) {
         if (j->c && st != MQS_E_TOO_MANY_ITEMS) {
             lf_log(j, MQS_LF_EV_RECV, -1, j->cur_step, frame, len, st);
+            j->recv_event = (long)j->n_events - 1;
             const char *rule = mqs_status_rule(st);
             lf_finding(j, MQS_LF_OR_MALFORMED, rule ? rule : "MQTT-4.8.0-1", (uint8_t)(frame[0] >> 4), -1,
                        -1, "the watcher received a malformed %s: %s (byte %zu)",
                        mqs_type_name(frame[0] >> 4), mqs_status_str(st), d.offset);
+            j->recv_event = -1;
         }
         return;
     }
@@ -332,6 +334,7 @@ static void watch_frame(mqs_lf_job *j, const uint8_t *frame, size_t len, bool *s
     if (!copy)
         return;
     lf_seen *s = &j->seen[j->n_seen++];
+    s->event = (long)j->n_events - 1;
     s->topic.ptr = copy + (p.publish.topic.ptr - frame);
     s->topic.len = p.publish.topic.len;
     s->payload.ptr = copy + (p.publish.payload.ptr - frame);
@@ -427,14 +430,18 @@ static int pump(mqs_lf_job *j, int ci, int64_t dl)
     int st;
     while ((st = mqs_framer_next(&c->rx, &frame, &flen, &d)) == MQS_OK) {
         const uint8_t *copy = lf_log(j, MQS_LF_EV_RECV, ci, j->cur_step, frame, flen, 0);
+        j->recv_event = copy ? (long)j->n_events - 1 : -1;
         lf_on_frame(j, ci, copy ? copy : frame, flen);
+        j->recv_event = -1;
     }
     if (st != MQS_NEED_MORE && !c->undefined) {
         size_t avail = c->rx.len - c->rx.consumed;
         lf_log(j, MQS_LF_EV_RECV, ci, j->cur_step, c->rx.buf + c->rx.consumed, avail > 5 ? 5 : avail, st);
+        j->recv_event = (long)j->n_events - 1;
         const char *rule = mqs_status_rule(st);
         lf_finding(j, MQS_LF_OR_MALFORMED, rule ? rule : "MQTT-4.8.0-1", (uint8_t)(avail ? c->rx.buf[c->rx.consumed] >> 4 : 0),
                    ci, j->cur_step, "the broker sent an unframeable packet: %s", mqs_status_str(st));
+        j->recv_event = -1;
         c->rx_broken = true;
     }
     return 1;
@@ -489,6 +496,14 @@ static void conn_close(mqs_lf_job *j, int ci, bool abrupt)
     lf_conn *c = &j->conns[ci];
     if (!c->conn)
         return;
+    if (c->disconnect_sent && !c->peer_closed && !c->we_closed) {
+        /* After DISCONNECT the broker should close: wait for it, so that our close
+         * cannot reset the connection before the broker read the DISCONNECT. */
+        int64_t dl = mqs_now_ms() + (j->t->timeout_ms < 1000 ? j->t->timeout_ms : 1000);
+        while (pump(j, ci, dl) == 1) {
+        }
+        abrupt = false;
+    }
     if (!c->peer_closed && !c->we_closed) {
         lf_on_we_close(j, ci);
         lf_log(j, MQS_LF_EV_CLOSED, ci, j->cur_step, abrupt ? "RST" : "FIN", 3, 0);
@@ -667,7 +682,7 @@ static void check_takeover(mqs_lf_job *j)
             if (n < 2)
                 break;
             if (mqs_now_ms() >= dl) {
-                lf_finding(j, MQS_LF_OR_TAKEOVER, "MQTT-3.1.4-2", MQS_CONNECT, open[n - 1], -1,
+                lf_finding(j, MQS_LF_OR_TAKEOVER, "MQTT-3.1.4-2", MQS_CONNECT, open[0], -1,
                            "%d connections with the same client id were accepted and stayed open",
                            n);
                 break;
@@ -698,21 +713,35 @@ static void clear_retained(mqs_lf_job *j)
     }
 }
 
-/* Sessions left by clean_session=0: a clean session with the same id ends them. */
+static void end_session_of(mqs_lf_job *j, const char *cid)
+{
+    uint8_t store[4096];
+    char err[256];
+    mqs_framer fr;
+    mqs_framer_init(&fr, store, sizeof store, MQS_LENIENT_NON_MINIMAL_RL);
+    mqs_conn *c = client_open(j->t, cid, true, &fr, err, sizeof err);
+    if (!c)
+        return;
+    (void)send_simple(c, MQS_DISCONNECT, deadline(j));
+    mqs_conn_close(c, false);
+}
+
+/* Sessions left by clean_session=0: a clean session with the same id ends them
+ * (the case's ids, and mutated ids a broker may have accepted). */
 static void clear_sessions(mqs_lf_job *j)
 {
-    for (unsigned id = 0; id < j->c->n_identities; id++) {
-        if (!j->ident[id].clean0_used)
+    for (unsigned id = 0; id < j->c->n_identities; id++)
+        if (j->ident[id].clean0_used)
+            end_session_of(j, j->c->cid[id]);
+    for (size_t i = 0; i < j->n_conns; i++) {
+        const lf_conn *c = &j->conns[i];
+        char cid[128];
+        if (c->identity < MQS_LF_MAX_SLOTS || !j->ident[c->identity].clean0_used || c->connack != 0 ||
+            c->client_id.len == 0 || c->client_id.len >= sizeof cid || memchr(c->client_id.ptr, 0, c->client_id.len))
             continue;
-        uint8_t store[4096];
-        char err[256];
-        mqs_framer fr;
-        mqs_framer_init(&fr, store, sizeof store, MQS_LENIENT_NON_MINIMAL_RL);
-        mqs_conn *c = client_open(j->t, j->c->cid[id], true, &fr, err, sizeof err);
-        if (!c)
-            continue;
-        (void)send_simple(c, MQS_DISCONNECT, deadline(j));
-        mqs_conn_close(c, false);
+        memcpy(cid, c->client_id.ptr, c->client_id.len);
+        cid[c->client_id.len] = '\0';
+        end_session_of(j, cid);
     }
 }
 
@@ -746,8 +775,12 @@ static void reset(mqs_lf_job *j, const mqs_lf_case *c, mqs_lf_result *res)
     j->accept_seq = 0;
     j->need_probe = false;
     j->cur_step = -1;
-    for (unsigned i = 0; i < MQS_LF_MAX_SLOTS; i++) {
+    j->recv_event = -1;
+    j->detail = 0;
+    j->want_id = 0;
+    for (unsigned i = 0; i < MQS_LF_MAX_SLOTS; i++)
         j->slot_conn[i] = -1;
+    for (unsigned i = 0; i < LF_MAX_IDENTS; i++) {
         memset(&j->ident[i], 0, sizeof j->ident[i]);
         j->ident[i].session = ++j->next_session;
     }

@@ -61,9 +61,21 @@ typedef struct mqs_lf_finding {
     int step;         /* step index the finding belongs to, -1 when none */
     size_t event;     /* log index at which it fired */
     int conn;         /* connection index, -1 when none */
+    long trigger;     /* log index of the received frame that fired it, -1 (a timeout, the end) */
+    uint8_t detail;   /* bad-reply: mqs_lf_bad_reply */
     uint8_t want_type; /* hang / bad-reply: the answer that was due (0: none) */
-    uint16_t want_id;
+    uint16_t want_id;  /* its packet id (bad-reply QoS: the highest QoS allowed) */
 } mqs_lf_finding;
+
+/** Kinds of bad-reply findings (what a reproducer expects instead). */
+typedef enum mqs_lf_bad_reply {
+    MQS_LF_BR_UNSOLICITED = 0, /* an answer to nothing (or after a violation) */
+    MQS_LF_BR_BEFORE_CONNACK,  /* something before CONNACK */
+    MQS_LF_BR_ACCEPTED,        /* CONNACK 0 for an invalid CONNECT */
+    MQS_LF_BR_SUBACK,          /* SUBACK codes: count, or a grant for an invalid filter */
+    MQS_LF_BR_NO_SUB,          /* PUBLISH without a matching subscription */
+    MQS_LF_BR_QOS,             /* delivered above the allowed QoS */
+} mqs_lf_bad_reply;
 
 /** Events of an execution, in order: the trace, and what reproducers are built from. */
 typedef enum mqs_lf_event_kind {

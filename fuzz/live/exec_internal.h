@@ -21,6 +21,7 @@
 #define LF_MAX_SUBS 96
 #define LF_MAX_MSGS 160
 #define LF_MAX_IDS 64
+#define LF_MAX_IDENTS (MQS_LF_MAX_SLOTS + MQS_LF_MAX_CONNS)
 #define LF_GATHER_CAP (MQS_LF_MAX_STEPS * 2u * MQS_LF_MAX_BYTES)
 
 /** An answer the broker owes (or may send) on a connection. */
@@ -105,9 +106,12 @@ typedef struct lf_conn {
     bool clean;
     bool sp_zero;       /* CONNACK session present must be 0 [MQTT-3.2.2-1, -3] */
     bool will;
+    mqs_str client_id;  /* as sent in the CONNECT (foreign ids are cleaned up by it) */
     mqs_str will_topic, will_payload;
     bool will_retain;
     bool disconnect_sent; /* a processable DISCONNECT frame */
+    bool disconnect_clean;     /* ... with only VALID frames before it */
+    bool disconnect_confirmed; /* ... and the broker closed after it (it read it) */
     int connack;        /* -1 none */
     uint32_t accept_seq;
     uint32_t session;
@@ -124,6 +128,7 @@ typedef struct lf_conn {
 /** A message the watcher received. */
 typedef struct lf_seen {
     mqs_str topic, payload;
+    long event; /* its RECV event */
 } lf_seen;
 
 struct mqs_lf_job {
@@ -142,7 +147,7 @@ struct mqs_lf_job {
     lf_conn conns[MQS_LF_MAX_CONNS];
     size_t n_conns;
     int slot_conn[MQS_LF_MAX_SLOTS]; /* current connection of each slot, -1 */
-    lf_ident ident[MQS_LF_MAX_SLOTS];
+    lf_ident ident[LF_MAX_IDENTS]; /* the case's client ids, then one per foreign-id connection */
     lf_frame_rec frames[LF_MAX_FRAMES];
     size_t n_frames;
     lf_sub subs[LF_MAX_SUBS];
@@ -157,6 +162,9 @@ struct mqs_lf_job {
     uint32_t accept_seq;
     bool need_probe;
     int16_t cur_step;
+    long recv_event;   /* RECV event being judged, -1 */
+    uint8_t detail;    /* next finding's detail (mqs_lf_bad_reply) */
+    uint16_t want_id;  /* next finding's want_id */
     /* log */
     mqs_lf_event events[MQS_LF_MAX_EVENTS];
     size_t n_events;

@@ -429,7 +429,7 @@ static void mutate_list(gen *g, mqs_lf_step *s)
         size_t i = mqs_lf_rng_below(&g->r, (uint32_t)p->n_items);
         s->items[i].qos = MQS_LF_PICK(&g->r, qoses);
         note(s, "requested qos byte 0x%02x", s->items[i].qos);
-    } else if (how == 2) {
+    } else if (how == 2 && p->n_items > 0) {
         size_t n = p->n_items;
         while (p->n_items < MQS_LF_MAX_ITEMS && p->n_items < 20)
             s->items[p->n_items] = s->items[p->n_items % n], p->n_items++;

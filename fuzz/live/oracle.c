@@ -45,6 +45,11 @@ void lf_finding(mqs_lf_job *j, int oracle, const char *rule, uint8_t ptype, int 
     vsnprintf(f->text, sizeof f->text, fmt, ap);
     va_end(ap);
     f->event = j->n_events;
+    f->trigger = j->recv_event;
+    f->detail = j->detail;
+    f->want_id = j->want_id;
+    j->detail = 0;
+    j->want_id = 0;
     char note[400];
     snprintf(note, sizeof note, "FINDING %s [%s]: %s", mqs_lf_oracle_name(oracle), f->rule, f->text);
     lf_log(j, MQS_LF_EV_NOTE, ci, step, note, strlen(note), 0);
@@ -179,11 +184,19 @@ bool lf_required_due(const lf_conn *c, const lf_due **first)
     return false;
 }
 
-/* Removes and returns (a copy of) the oldest due of this type and id. */
+/* Removes and returns (a copy of) the oldest due of this type and id; a due with
+ * count 0xffff (an unreadable packet) answers to any id, PUBACK standing for PUBREC too. */
+static bool due_matches(const lf_due *d, uint8_t type, uint16_t id)
+{
+    if (d->count == 0xffff && d->type == MQS_PUBACK && type == MQS_PUBREC)
+        return true;
+    return d->type == type && (type == MQS_CONNACK || type == MQS_PINGRESP || d->id == id || d->count == 0xffff);
+}
+
 static bool take_due(lf_conn *c, uint8_t type, uint16_t id, lf_due *out)
 {
     for (size_t i = 0; i < c->n_dues; i++)
-        if (c->dues[i].type == type && (type == MQS_CONNACK || type == MQS_PINGRESP || c->dues[i].id == id)) {
+        if (due_matches(&c->dues[i], type, id)) {
             *out = c->dues[i];
             memmove(&c->dues[i], &c->dues[i + 1], (c->n_dues - i - 1) * sizeof c->dues[0]);
             c->n_dues--;
@@ -249,6 +262,10 @@ static lf_frame_rec *record_frame(mqs_lf_job *j, int ci, const mqs_lf_frame *f)
 static void sent_connect(mqs_lf_job *j, lf_conn *c, const mqs_lf_frame *f, bool required)
 {
     const mqs_connect *k = &f->pkt.connect;
+    const char *own = j->c->cid[j->c->slots[c->slot].identity];
+    c->client_id = k->client_id;
+    if (k->client_id.len != strlen(own) || memcmp(k->client_id.ptr, own, k->client_id.len) != 0)
+        c->identity = (uint8_t)(MQS_LF_MAX_SLOTS + (c - j->conns)); /* empty or mutated: its own id */
     lf_ident *id = &j->ident[c->identity];
     c->connect_sent = true;
     c->clean = k->clean_session;
@@ -312,8 +329,26 @@ static void sent_processed(mqs_lf_job *j, lf_conn *c, const mqs_lf_frame *f, int
         break;
     case MQS_UNSUBSCRIBE: add_due(c, MQS_UNSUBACK, pid, 0, required, j->cur_step, -1); break;
     case MQS_PINGREQ: add_due(c, MQS_PINGRESP, 0, 0, required, j->cur_step, -1); break;
-    case MQS_DISCONNECT: c->disconnect_sent = true; break;
+    case MQS_DISCONNECT:
+        c->disconnect_sent = true;
+        c->disconnect_clean = !c->mayclose; /* no earlier packet the broker may close on */
+        break;
     default: break;
+    }
+}
+
+/* The answer a broker that acts on an unreadable packet of this type may send. */
+static uint8_t answer_type(uint8_t type)
+{
+    switch (type) {
+    case MQS_CONNECT: return MQS_CONNACK;
+    case MQS_PUBLISH: return MQS_PUBACK; /* or PUBREC: see take_due */
+    case MQS_PUBREC: return MQS_PUBREL;
+    case MQS_PUBREL: return MQS_PUBCOMP;
+    case MQS_SUBSCRIBE: return MQS_SUBACK;
+    case MQS_UNSUBSCRIBE: return MQS_UNSUBACK;
+    case MQS_PINGREQ: return MQS_PINGRESP;
+    default: return 0;
     }
 }
 
@@ -334,8 +369,14 @@ static void sent_frame(mqs_lf_job *j, int ci, const mqs_lf_frame *f)
     case MQS_LF_AFTER: return;
     default: break;
     }
+    if (f->type == MQS_CONNECT && !f->decoded && !c->connect_sent) {
+        c->undefined = true; /* a CONNECT we cannot read: the session is not judged */
+        return;
+    }
     if (f->decoded)
         sent_processed(j, c, f, index);
+    else
+        add_due(c, answer_type(f->type), 0, 0xffff, false, j->cur_step, -1); /* any id, optional */
     if (f->cls != MQS_LF_VALID)
         c->mayclose = true;
 }
@@ -364,6 +405,7 @@ static void unsolicited(mqs_lf_job *j, int ci, const mqs_packet *p)
     for (size_t i = 0; i < c->n_dues && o + 24 < sizeof want; i++)
         o += (size_t)snprintf(want + o, sizeof want - o, "%s%s %u", i ? ", " : "",
                               mqs_type_name(c->dues[i].type), c->dues[i].id);
+    j->detail = MQS_LF_BR_UNSOLICITED;
     if (c->must_close) {
         lf_finding(j, MQS_LF_OR_BAD_REPLY, c->viol_rule, c->viol_type, ci, c->viol_step,
                    "the broker sent %s (id %u) after a %s from the client that breaks %s (it must "
@@ -389,6 +431,7 @@ static void got_connack(mqs_lf_job *j, int ci, const mqs_packet *p)
     c->connack = rc;
     j->res->conns[ci].connack = rc;
     if (c->connect_invalid) {
+        j->detail = MQS_LF_BR_ACCEPTED;
         if (rc == 0)
             lf_finding(j, MQS_LF_OR_BAD_REPLY, c->viol_rule, MQS_CONNECT, ci, c->viol_step,
                        "the broker accepted (CONNACK 0) a CONNECT that breaks %s (%s)", c->viol_rule,
@@ -415,6 +458,8 @@ static void got_connack(mqs_lf_job *j, int ci, const mqs_packet *p)
  * broker must refuse [MQTT-4.7.1-2/3, MQTT-4.7.3-1]. */
 static void got_suback(mqs_lf_job *j, int ci, const mqs_packet *p, const lf_due *d)
 {
+    j->detail = MQS_LF_BR_SUBACK;
+    j->want_id = p->packet_id;
     if (d->count != p->n_items) {
         lf_finding(j, MQS_LF_OR_BAD_REPLY, "MQTT-3.8.4-5", MQS_SUBACK, ci, d->step,
                    "SUBACK %u has %zu return codes for a SUBSCRIBE with %u filters", p->packet_id,
@@ -448,7 +493,7 @@ static void got_ack(mqs_lf_job *j, int ci, const mqs_packet *p)
             unsolicited(j, ci, p);
             return;
         }
-    } else if (p->type == MQS_SUBACK) {
+    } else if (p->type == MQS_SUBACK && d.count != 0xffff) {
         got_suback(j, ci, p, &d);
     }
     if (p->type == MQS_PUBREL && j->c->slots[c->slot].auto_ack && !c->must_close)
@@ -462,6 +507,16 @@ static bool conn_ok(const mqs_lf_job *j, int ci)
     return !c->rejected && !c->connect_invalid;
 }
 
+/* A later connection with the same client id: its takeover may have closed conn i
+ * (publishing the will) before the broker read conn i's DISCONNECT. */
+static bool taken_over(const mqs_lf_job *j, size_t i)
+{
+    for (size_t k = i + 1; k < j->n_conns; k++)
+        if (j->conns[k].identity == j->conns[i].identity && j->conns[k].connect_sent)
+            return true;
+    return false;
+}
+
 static void effect_finding(mqs_lf_job *j, mqs_str topic, mqs_str payload, const char *where,
                            const lf_frame_rec *culprit, const lf_conn *will_of)
 {
@@ -470,7 +525,7 @@ static void effect_finding(mqs_lf_job *j, mqs_str topic, mqs_str payload, const 
     preview(payload, pl, sizeof pl);
     if (will_of) {
         int ci = (int)(will_of - j->conns);
-        bool disc = will_of->disconnect_sent;
+        bool disc = will_of->disconnect_confirmed;
         lf_finding(j, MQS_LF_OR_EFFECT, disc ? "MQTT-3.14.4-3" : "MQTT-3.1.4-5",
                    disc ? MQS_DISCONNECT : MQS_CONNECT, ci, -1,
                    "%s the will message of a connection %s (topic \"%s\", payload \"%s\")", where,
@@ -479,8 +534,13 @@ static void effect_finding(mqs_lf_job *j, mqs_str topic, mqs_str payload, const 
     }
     if (culprit) {
         const lf_conn *c = &j->conns[culprit->conn];
-        const char *rule = culprit->rule ? culprit->rule : c->viol_rule ? c->viol_rule : "MQTT-3.1.4-5";
-        lf_finding(j, MQS_LF_OR_EFFECT, rule, culprit->type, culprit->conn, culprit->step,
+        const char *rule = culprit->rule;
+        uint8_t type = culprit->type;
+        if (!rule && c->viol_rule) { /* a packet after the violation: the violation is the cause */
+            rule = c->viol_rule;
+            type = c->viol_type;
+        }
+        lf_finding(j, MQS_LF_OR_EFFECT, rule ? rule : "MQTT-3.1.4-5", type, culprit->conn, culprit->step,
                    "%s a message (topic \"%s\", payload \"%s\") from a %s the broker had to refuse "
                    "(%s%s%s)",
                    where, t, pl, mqs_type_name(culprit->type),
@@ -510,8 +570,8 @@ static void check_effect(mqs_lf_job *j, mqs_str topic, mqs_str payload, const ch
         const lf_conn *c = &j->conns[i];
         if (!c->will || !str_eq(c->will_topic, topic) || !str_eq(c->will_payload, payload))
             continue;
-        if (!c->disconnect_sent && conn_ok(j, (int)i))
-            return;
+        if ((!c->disconnect_confirmed || taken_over(j, i)) && conn_ok(j, (int)i))
+            return; /* a will is published unless a DISCONNECT was surely processed first */
         will_of = c;
     }
     for (size_t i = 0; !culprit && !will_of && i < j->n_frames; i++) {
@@ -591,6 +651,7 @@ static void got_publish(mqs_lf_job *j, int ci, const mqs_packet *p)
         id_add(id->outq2, &id->n_outq2, p->packet_id);
     uint8_t max_req = 0;
     unsigned overlap = matching_subs(j, c->identity, p->publish.topic, &max_req);
+    j->detail = MQS_LF_BR_NO_SUB;
     if (overlap == 0 && !c->must_close) {
         lf_finding(j, MQS_LF_OR_BAD_REPLY, "MQTT-3.3.2-3", MQS_PUBLISH, ci, j->cur_step,
                    "PUBLISH on \"%s\" to a session with no matching subscription",
@@ -598,6 +659,8 @@ static void got_publish(mqs_lf_job *j, int ci, const mqs_packet *p)
     }
     check_effect(j, p->publish.topic, p->publish.payload, where);
     lf_msg *m = msg_for(j, p->publish.topic, p->publish.payload, false);
+    j->detail = MQS_LF_BR_QOS;
+    j->want_id = m ? (m->max_qos < max_req ? m->max_qos : max_req) : 0;
     if (m && overlap && (p->qos > m->max_qos || p->qos > max_req))
         lf_finding(j, MQS_LF_OR_BAD_REPLY, "MQTT-3.8.4-6", MQS_PUBLISH, ci, j->cur_step,
                    "delivered at QoS %u a message published at QoS %u to a subscription that asked "
@@ -636,6 +699,7 @@ void lf_on_frame(mqs_lf_job *j, int ci, const uint8_t *frame, size_t len)
         return;
     }
     if (type != MQS_CONNACK && c->connack != 0) {
+        j->detail = MQS_LF_BR_BEFORE_CONNACK;
         if (c->connack < 0 && !c->must_close)
             lf_finding(j, MQS_LF_OR_BAD_REPLY, "MQTT-3.2.0-1", type, ci, j->cur_step,
                        "the broker sent %s before CONNACK", mqs_type_name(type));
@@ -661,6 +725,7 @@ void lf_on_peer_closed(mqs_lf_job *j, int ci)
 {
     lf_conn *c = &j->conns[ci];
     c->peer_closed = true;
+    c->disconnect_confirmed = c->disconnect_clean; /* the broker read up to the DISCONNECT */
     c->n_dues = 0;
     if (!c->must_close && !c->disconnect_sent && !c->undefined && !c->mayclose)
         j->need_probe = true;
@@ -677,6 +742,9 @@ void lf_on_we_close(mqs_lf_job *j, int ci)
 
 void lf_check_effects(mqs_lf_job *j)
 {
-    for (size_t i = 0; i < j->n_seen; i++)
+    for (size_t i = 0; i < j->n_seen; i++) {
+        j->recv_event = j->seen[i].event;
         check_effect(j, j->seen[i].topic, j->seen[i].payload, "the watcher received");
+    }
+    j->recv_event = -1;
 }

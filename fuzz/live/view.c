@@ -31,6 +31,15 @@ static bool is_filter_status(int st)
     return st == MQS_E_FILTER_HASH || st == MQS_E_FILTER_PLUS || st == MQS_E_TOPIC_EMPTY;
 }
 
+/* Rules 3.1.1 states for the sender only, with no "the receiver closes" beside them,
+ * that a broker may overlook while judging the rest of the packet: DUP on QoS 0
+ * [MQTT-3.3.1-2], packet id 0 [MQTT-2.3.1-1]. (A server-only packet type is the
+ * third such rule; it has nothing else to judge.) */
+static bool is_sender_only(int st)
+{
+    return st == MQS_E_PUBLISH_DUP_QOS0 || st == MQS_E_PACKET_ID_ZERO;
+}
+
 /* MQTT 3.1 rules without a "close the connection" consequence. */
 static bool is_v31_leniency(int st)
 {
@@ -90,19 +99,58 @@ static void set_class(mqs_lf_frame *f, mqs_lf_class cls, int status, const char 
 }
 
 static int decode_frame(const uint8_t *frame, size_t len, mqs_version v, unsigned lenient,
-                        mqs_lf_frame *f)
+                        mqs_lf_frame *f, size_t *off)
 {
     mqs_decode_opts o = {v, MQS_DIR_TO_SERVER, lenient};
+    mqs_diag d = {0, 0, NULL};
     memset(&f->pkt, 0, sizeof f->pkt);
     f->pkt.items = f->items;
     f->pkt.n_items = MQS_LF_VIEW_ITEMS;
-    int st = mqs_decode(frame, len, &o, &f->pkt, NULL);
+    int st = mqs_decode(frame, len, &o, &f->pkt, &d);
     f->decoded = st == MQS_OK;
+    if (off)
+        *off = d.offset;
     return st;
 }
 
+static void move_view(mqs_str *s, const uint8_t *from, const uint8_t *to)
+{
+    if (s->ptr)
+        s->ptr = to + (s->ptr - from);
+}
+
+#define REPAIR_DUP 0x01u /* DUP cleared */
+#define REPAIR_ID 0x02u  /* packet id 0 read as 1 */
+
+/* Decodes a copy of the frame with sender-only faults repaired, so that the rest of
+ * the packet is still judged; the views are moved back onto the frame and the
+ * repaired fields read as sent. @return the status of the repaired copy. */
+static int decode_repaired(const uint8_t *frame, size_t len, mqs_version v, unsigned lenient,
+                           unsigned repairs, size_t id_off, size_t *off, mqs_lf_frame *f)
+{
+    if (len > sizeof f->fix || ((repairs & REPAIR_ID) && id_off + 1 >= len))
+        return MQS_E_INTERNAL;
+    memcpy(f->fix, frame, len);
+    if (repairs & REPAIR_DUP)
+        f->fix[0] &= (uint8_t)~0x08u;
+    if (repairs & REPAIR_ID)
+        f->fix[id_off + 1] = 1;
+    int st = decode_frame(f->fix, len, v, lenient, f, off);
+    if (st != MQS_OK)
+        return st;
+    move_view(&f->pkt.publish.topic, f->fix, frame);
+    move_view(&f->pkt.publish.payload, f->fix, frame);
+    for (size_t i = 0; i < f->pkt.n_items; i++)
+        move_view(&f->items[i].filter, f->fix, frame);
+    f->pkt.flags = (uint8_t)(frame[0] & 0x0fu);
+    f->pkt.dup = frame[0] & 0x08u;
+    if (repairs & REPAIR_ID)
+        f->pkt.packet_id = f->pkt.publish.packet_id = 0;
+    return MQS_OK;
+}
+
 /* A frame the decoder accepted: the packet's place in the session decides. */
-static void classify_ok(mqs_lf_phase *phase, mqs_version *version, bool lenient, mqs_lf_frame *f)
+static void classify_ok(mqs_lf_phase *phase, mqs_version *version, mqs_lf_frame *f)
 {
     if (*phase == MQS_LF_PH_PRE && f->type != MQS_CONNECT) {
         set_class(f, MQS_LF_INVALID, MQS_OK, "MQTT-3.1.0-1"); /* first packet must be CONNECT */
@@ -110,18 +158,28 @@ static void classify_ok(mqs_lf_phase *phase, mqs_version *version, bool lenient,
         return;
     }
     if (*phase == MQS_LF_PH_CONNECTED && f->type == MQS_CONNECT) {
+        if (*version == MQS_V31) { /* 3.1.1's rule; MQTT 3.1 states none */
+            set_class(f, MQS_LF_MAYCLOSE, MQS_OK, "MQTT-3.1.0-2");
+            f->decoded = false;
+            return;
+        }
         set_class(f, MQS_LF_INVALID, MQS_OK, "MQTT-3.1.0-2"); /* a second CONNECT */
         *phase = MQS_LF_PH_DEAD;
         return;
     }
-    set_class(f, lenient ? MQS_LF_MAYCLOSE : MQS_LF_VALID, MQS_OK,
-              lenient ? "MQS-RL-NON-MINIMAL" : NULL);
+    set_class(f, MQS_LF_VALID, MQS_OK, NULL);
     if (f->type == MQS_CONNECT) {
         *phase = MQS_LF_PH_CONNECTED;
         *version = f->pkt.connect.protocol_level == MQS_V31 ? MQS_V31 : MQS_V311;
     } else if (f->type == MQS_DISCONNECT) {
         *phase = MQS_LF_PH_GONE;
     }
+}
+
+/* True when a CONNECT frame names protocol "MQIsdp" (MQTT 3.1). */
+static bool is_mqisdp(const uint8_t *frame, size_t len, size_t hdr)
+{
+    return len >= hdr + 8 && frame[hdr] == 0 && frame[hdr + 1] == 6 && !memcmp(frame + hdr + 2, "MQIsdp", 6);
 }
 
 /* A frame the decoder refused: which refusals leave the broker a choice. */
@@ -131,7 +189,19 @@ static void classify_fault(const uint8_t *frame, size_t len, size_t hdr, int st,
     const char *rule = mqs_status_rule(st);
     bool connect = f->type == MQS_CONNECT;
     bool list = f->type == MQS_SUBSCRIBE || f->type == MQS_UNSUBSCRIBE;
-    bool ack = f->type >= MQS_PUBACK && f->type <= MQS_PUBCOMP;
+    bool v31 = connect ? *phase == MQS_LF_PH_PRE && is_mqisdp(frame, len, hdr)
+                       : *phase == MQS_LF_PH_CONNECTED && *version == MQS_V31;
+    if (v31) {
+        /* MQTT 3.1 states no "close the connection" rule: a broker may carry on. */
+        set_class(f, MQS_LF_MAYCLOSE, st, rule);
+        f->decoded = false;
+        memset(&f->pkt, 0, sizeof f->pkt);
+        if (connect) {
+            *phase = MQS_LF_PH_CONNECTED;
+            *version = MQS_V31;
+        }
+        return;
+    }
     if (connect && *phase == MQS_LF_PH_PRE && st == MQS_E_CONNECT_PROTOCOL_NAME) {
         set_class(f, MQS_LF_UNDEFINED, st, rule);
         *phase = MQS_LF_PH_FOREIGN;
@@ -146,13 +216,14 @@ static void classify_fault(const uint8_t *frame, size_t len, size_t hdr, int st,
         st = st2;
         rule = mqs_status_rule(st);
     }
-    bool lenient = (*phase == MQS_LF_PH_CONNECTED && ack && st == MQS_E_PACKET_ID_ZERO) ||
+    bool lenient = (*phase == MQS_LF_PH_CONNECTED && (st == MQS_E_SENT_TO_SERVER || is_sender_only(st))) ||
                    (is_v31_leniency(st) && (connect ? *phase == MQS_LF_PH_PRE
                                                     : *phase == MQS_LF_PH_CONNECTED)) ||
                    st == MQS_E_TOO_MANY_ITEMS;
     if (lenient) {
         set_class(f, MQS_LF_MAYCLOSE, st, rule);
-        f->decoded = st == MQS_E_PACKET_ID_ZERO;
+        f->decoded = false;
+        memset(&f->pkt, 0, sizeof f->pkt); /* nothing known to act on: no answer is due */
         if (connect) {
             *phase = MQS_LF_PH_CONNECTED;
             *version = MQS_V31;
@@ -168,7 +239,7 @@ static void classify_fault(const uint8_t *frame, size_t len, size_t hdr, int st,
 void mqs_lf_classify(const uint8_t *frame, size_t len, mqs_lf_phase *phase, mqs_version *version,
                      mqs_lf_frame *f)
 {
-    size_t hdr = 0;
+    size_t hdr = 0, off = 0;
     f->bytes = frame;
     f->len = len;
     f->type = len ? (uint8_t)(frame[0] >> 4) : 0;
@@ -178,23 +249,36 @@ void mqs_lf_classify(const uint8_t *frame, size_t len, mqs_lf_phase *phase, mqs_
         set_class(f, *phase == MQS_LF_PH_DEAD ? MQS_LF_IGNORED : MQS_LF_UNDEFINED, MQS_OK, NULL);
         return;
     }
-    int st = decode_frame(frame, len, *version, 0, f);
-    bool lenient = false;
-    if (st == MQS_E_RL_NON_MINIMAL) {
-        st = decode_frame(frame, len, *version, MQS_LENIENT_NON_MINIMAL_RL, f);
-        lenient = true;
+    unsigned lenient = 0;
+    int st = decode_frame(frame, len, *version, 0, f, &off);
+    int excuse = MQS_OK; /* the first fault a broker may overlook */
+    if (st == MQS_E_RL_NON_MINIMAL) { /* 3.1.1 has no statement for the shortest encoding */
+        lenient = MQS_LENIENT_NON_MINIMAL_RL;
+        excuse = st;
+        st = decode_frame(frame, len, *version, lenient, f, &off);
     }
+    unsigned repairs = 0;
+    size_t id_off = 0;
+    for (int k = 0; k < 2 && *phase == MQS_LF_PH_CONNECTED && is_sender_only(st); k++) {
+        excuse = excuse == MQS_OK ? st : excuse;
+        repairs |= st == MQS_E_PUBLISH_DUP_QOS0 ? REPAIR_DUP : REPAIR_ID;
+        if (st == MQS_E_PACKET_ID_ZERO)
+            id_off = off;
+        st = decode_repaired(frame, len, *version, lenient, repairs, id_off, &off, f);
+    }
+    if (st == MQS_E_INTERNAL) /* too big to repair: judge by the first fault */
+        st = excuse;
     if (*phase == MQS_LF_PH_GONE) {
         set_class(f, MQS_LF_AFTER, st, NULL);
         return;
     }
     (void)mqs_frame_peek(frame, len, MQS_LENIENT_NON_MINIMAL_RL, NULL, NULL, NULL, &hdr, NULL);
     if (st == MQS_OK)
-        classify_ok(phase, version, lenient, f);
+        classify_ok(phase, version, f);
     else
         classify_fault(frame, len, hdr, st, phase, version, f);
-    if (lenient && f->cls == MQS_LF_VALID)
-        f->cls = MQS_LF_MAYCLOSE;
+    if (excuse != MQS_OK && f->cls == MQS_LF_VALID)
+        set_class(f, MQS_LF_MAYCLOSE, excuse, mqs_status_rule(excuse));
 }
 
 int mqs_lf_view_next(mqs_lf_view *v, const uint8_t *stream, size_t len, mqs_lf_frame *f)

@@ -9,8 +9,9 @@
  *   VALID      a well-formed packet in a valid place: the broker processes it
  *              (and answers it where an answer is due).
  *   MAYCLOSE   the specification lets the broker either process it or close the
- *              connection (non-minimal Remaining Length, MQTT 3.1 leniencies, an
- *              UNSUBSCRIBE with an invalid filter, an ack with packet id 0).
+ *              connection: a fault only the sender is told to avoid (non-minimal
+ *              Remaining Length, DUP on QoS 0, packet id 0, a server-only packet
+ *              type), an MQTT 3.1 leniency, an UNSUBSCRIBE with an invalid filter.
  *   SUBFAIL    a SUBSCRIBE whose only fault is an invalid topic filter: the broker
  *              closes, or answers SUBACK with 0x80 for each invalid filter.
  *   INVALID    a protocol violation: the broker must close the connection and must
@@ -79,6 +80,7 @@ typedef struct mqs_lf_frame {
     mqs_packet pkt;
     mqs_item items[MQS_LF_VIEW_ITEMS];
     bool bad_filter[MQS_LF_VIEW_ITEMS]; /* SUBFAIL/MAYCLOSE lists: which filters are invalid */
+    uint8_t fix[32768];                 /* scratch: a repaired copy of the frame */
 } mqs_lf_frame;
 
 void mqs_lf_view_init(mqs_lf_view *v);
