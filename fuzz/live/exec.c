@@ -469,6 +469,7 @@ static int conn_open(mqs_lf_job *j, unsigned slot)
     c->identity = j->c->slots[slot].identity;
     c->connack = -1;
     c->version = MQS_V311;
+    c->dead_from = SIZE_MAX;
     c->tx = j->tx_pool + (size_t)ci * LF_TX_CAP;
     c->rxbuf = j->rx_pool + (size_t)ci * LF_RX_CAP;
     mqs_framer_init(&c->rx, c->rxbuf, LF_RX_CAP, 0);
@@ -541,8 +542,10 @@ static void write_bytes(mqs_lf_job *j, int ci, int step, const uint8_t *b, size_
             n = len - off;
         int rc = mqs_conn_write(c->conn, b + off, n, deadline(j));
         if (rc != MQS_NET_OK) {
+            /* The broker closed: what it sent before is still to be read and judged;
+             * the next read reports the close. */
             log_note(j, ci, "write failed: %s", mqs_conn_error(c->conn));
-            lf_on_peer_closed(j, ci);
+            c->write_failed = true;
             return;
         }
         lf_log(j, MQS_LF_EV_SENT, ci, step, b + off, n, 0);
@@ -554,7 +557,7 @@ static void write_bytes(mqs_lf_job *j, int ci, int step, const uint8_t *b, size_
 void lf_send_auto(mqs_lf_job *j, int ci, uint8_t type, uint16_t id)
 {
     lf_conn *c = &j->conns[ci];
-    if (!c->conn || c->peer_closed || c->we_closed)
+    if (!c->conn || c->peer_closed || c->we_closed || c->write_failed)
         return;
     mqs_packet p;
     memset(&p, 0, sizeof p);
@@ -644,7 +647,7 @@ static size_t play_send(mqs_lf_job *j, const bool *skip, size_t i)
     if (ci < 0)
         return last;
     lf_conn *c = &j->conns[ci];
-    if (!c->conn || c->peer_closed || c->abandoned) {
+    if (!c->conn || c->peer_closed || c->abandoned || c->write_failed) {
         lf_log(j, MQS_LF_EV_SKIPPED, ci, (int)i, "connection closed", 17, 0);
         return last;
     }

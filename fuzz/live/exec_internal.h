@@ -84,6 +84,7 @@ typedef struct lf_ident {
     bool connect_seen;      /* a processed CONNECT frame */
     bool clean0_used;       /* a clean_session=0 CONNECT was sent: clean up afterwards */
     uint16_t pending[LF_MAX_IDS]; /* QoS 2 ids received by the broker, not yet released */
+    int16_t pending_msg[LF_MAX_IDS]; /* ... and the content each carried (ex->msgs index) */
     size_t n_pending;
     uint16_t outq2[LF_MAX_IDS]; /* QoS 2 ids the broker delivered to this client */
     size_t n_outq2;
@@ -93,6 +94,7 @@ typedef struct lf_conn {
     mqs_conn *conn;
     uint8_t slot, identity;
     bool peer_closed, we_closed, abandoned, rx_broken;
+    bool write_failed;  /* a write failed: the close is read next */
     bool rejected;      /* CONNACK with a non-zero return code */
     bool must_close;    /* a protocol violation was written, or the CONNECT was rejected */
     const char *viol_rule;
@@ -119,6 +121,7 @@ typedef struct lf_conn {
     mqs_lf_view view;
     uint8_t *tx;
     size_t tx_len;
+    size_t dead_from;   /* tx offset from which nothing may be acted on (SIZE_MAX: none) */
     mqs_framer rx;
     uint8_t *rxbuf;
     lf_due dues[LF_MAX_DUES];

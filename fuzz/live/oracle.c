@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codec/buf.h"
 #include "codec/format.h"
 #include "codec/topic.h"
 #include "fuzz/live/exec_internal.h"
@@ -99,6 +100,14 @@ static bool contains(const uint8_t *hay, size_t n, mqs_str needle)
     return false;
 }
 
+static int id_index(const uint16_t *set, size_t n, uint16_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == id)
+            return (int)i;
+    return -1;
+}
+
 static bool id_in(const uint16_t *set, size_t n, uint16_t id)
 {
     for (size_t i = 0; i < n; i++)
@@ -113,14 +122,6 @@ static void id_add(uint16_t *set, size_t *n, uint16_t id)
         set[(*n)++] = id;
 }
 
-static void id_del(uint16_t *set, size_t *n, uint16_t id)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (set[i] == id) {
-            set[i] = set[--*n];
-            return;
-        }
-}
 
 /* A printable preview of a string for finding texts. */
 static const char *preview(mqs_str s, char *out, size_t cap)
@@ -295,10 +296,17 @@ static void sent_publish(mqs_lf_job *j, lf_conn *c, const mqs_lf_frame *f, bool 
             m->max_qos = p->qos;
     }
     if (p->qos == 2) {
-        /* [MQTT-4.3.3-2] the same id before PUBREL is the same message */
-        if (!id_in(id->pending, id->n_pending, p->packet_id) && m)
-            m->news++;
-        id_add(id->pending, &id->n_pending, p->packet_id);
+        /* [MQTT-4.3.3-2] the same id before PUBREL is the same message; re-sent with
+         * other content, a broker may keep either: each may arrive once */
+        int k = id_index(id->pending, id->n_pending, p->packet_id);
+        if (k < 0 || (m && id->pending_msg[k] != (int16_t)(m - j->msgs))) {
+            if (m)
+                m->news++;
+        }
+        if (k < 0 && id->n_pending < LF_MAX_IDS) {
+            id->pending_msg[id->n_pending] = m ? (int16_t)(m - j->msgs) : -1;
+            id->pending[id->n_pending++] = p->packet_id;
+        }
     }
     if (p->qos == 1)
         add_due(c, MQS_PUBACK, p->packet_id, 0, required, j->cur_step, -1);
@@ -317,7 +325,12 @@ static void sent_processed(mqs_lf_job *j, lf_conn *c, const mqs_lf_frame *f, int
     case MQS_PUBLISH: sent_publish(j, c, f, required); break;
     case MQS_PUBREL: {
         bool known = id_in(id->pending, id->n_pending, pid);
-        id_del(id->pending, &id->n_pending, pid);
+        int k = id_index(id->pending, id->n_pending, pid);
+        if (k >= 0) { /* released: the id is free again */
+            id->n_pending--;
+            id->pending[k] = id->pending[id->n_pending];
+            id->pending_msg[k] = id->pending_msg[id->n_pending];
+        }
         add_due(c, MQS_PUBCOMP, pid, 0, required && known, j->cur_step, -1);
         break;
     }
@@ -335,6 +348,27 @@ static void sent_processed(mqs_lf_job *j, lf_conn *c, const mqs_lf_frame *f, int
         break;
     default: break;
     }
+}
+
+/* The filters a broker may have read from a SUBSCRIBE the decoder refused but the
+ * broker may act on (MQTT 3.1 leniencies): read as far as they go; when none can be
+ * read, any topic may now be delivered. */
+static void guess_subs(mqs_lf_job *j, const lf_conn *c, const mqs_lf_frame *f)
+{
+    static const uint8_t any[] = "#";
+    size_t hdr = 0, before = j->n_subs;
+    (void)mqs_frame_peek(f->bytes, f->len, MQS_LENIENT_NON_MINIMAL_RL, NULL, NULL, NULL, &hdr, NULL);
+    mqs_rd r;
+    mqs_rd_init(&r, f->bytes, f->len);
+    r.pos = hdr;
+    uint16_t pid;
+    mqs_str filter;
+    uint8_t qos;
+    if (mqs_rd_u16(&r, &pid) == MQS_OK)
+        while (j->n_subs < LF_MAX_SUBS && mqs_rd_str(&r, &filter) == MQS_OK && mqs_rd_u8(&r, &qos) == MQS_OK)
+            j->subs[j->n_subs++] = (lf_sub){c->identity, filter, 2, false, true};
+    if (j->n_subs == before && j->n_subs < LF_MAX_SUBS)
+        j->subs[j->n_subs++] = (lf_sub){c->identity, {any, 1}, 2, false, true};
 }
 
 /* The answer a broker that acts on an unreadable packet of this type may send. */
@@ -366,6 +400,9 @@ static void sent_frame(mqs_lf_job *j, int ci, const mqs_lf_frame *f)
         return;
     case MQS_LF_UNDEFINED: c->undefined = true; return;
     case MQS_LF_IGNORED:
+        if (c->dead_from == SIZE_MAX)
+            c->dead_from = f->offset;
+        return;
     case MQS_LF_AFTER: return;
     default: break;
     }
@@ -373,10 +410,13 @@ static void sent_frame(mqs_lf_job *j, int ci, const mqs_lf_frame *f)
         c->undefined = true; /* a CONNECT we cannot read: the session is not judged */
         return;
     }
-    if (f->decoded)
+    if (f->decoded) {
         sent_processed(j, c, f, index);
-    else
+    } else {
         add_due(c, answer_type(f->type), 0, 0xffff, false, j->cur_step, -1); /* any id, optional */
+        if (f->type == MQS_SUBSCRIBE)
+            guess_subs(j, c, f);
+    }
     if (f->cls != MQS_LF_VALID)
         c->mayclose = true;
 }
@@ -582,6 +622,19 @@ static void check_effect(mqs_lf_job *j, mqs_str topic, mqs_str payload, const ch
             return;
         culprit = r;
     }
+    lf_frame_rec after; /* everything written after a violation, across writes */
+    for (size_t i = 0; !culprit && !will_of && i < j->n_conns; i++) {
+        const lf_conn *c = &j->conns[i];
+        if (c->dead_from >= c->tx_len || !contains(c->tx + c->dead_from, c->tx_len - c->dead_from, topic) ||
+            !contains(c->tx + c->dead_from, c->tx_len - c->dead_from, payload))
+            continue;
+        memset(&after, 0, sizeof after);
+        after.conn = (int8_t)i;
+        after.step = c->viol_step;
+        after.cls = MQS_LF_IGNORED;
+        after.type = c->viol_type;
+        culprit = &after;
+    }
     effect_finding(j, topic, payload, where, culprit, will_of);
 }
 
@@ -691,8 +744,22 @@ void lf_on_frame(mqs_lf_job *j, int ci, const uint8_t *frame, size_t len)
         st = mqs_decode(frame, len, &o, &p, &d);
     }
     uint8_t type = len ? (uint8_t)(frame[0] >> 4) : 0;
+    if (st == MQS_E_SUBACK_EMPTY && len == 4) {
+        /* No codes for no filters: the answer to an empty SUBSCRIBE (MQTT 3.1 allows one);
+         * judged by the count check against what was asked. */
+        memset(&p, 0, sizeof p);
+        p.type = MQS_SUBACK;
+        p.packet_id = (uint16_t)(frame[2] << 8 | frame[3]);
+        p.items = items;
+        st = MQS_OK;
+    }
     if (st != MQS_OK) {
         const char *rule = mqs_status_rule(st);
+        lf_due answered; /* it answered, if badly: no hang on top */
+        if (len >= 4 && type != MQS_PUBLISH)
+            (void)take_due(c, type, (uint16_t)(frame[2] << 8 | frame[3]), &answered);
+        else if (len >= 2 && (type == MQS_CONNACK || type == MQS_PINGRESP))
+            (void)take_due(c, type, 0, &answered);
         lf_finding(j, MQS_LF_OR_MALFORMED, rule ? rule : "MQTT-4.8.0-1", type, ci, j->cur_step,
                    "the broker sent a malformed %s: %s (byte %zu, %s)", mqs_type_name(type),
                    mqs_status_str(st), d.offset, d.field ? d.field : "?");

@@ -264,9 +264,29 @@ static void save(job_ctx *jc, sig_entry *e, const mqs_lf_finding *f)
     e->saved = true;
 }
 
+/* Keeps the trace of the execution that first showed a signature under
+ * unconfirmed/ until it is confirmed (then it is removed). */
+static void save_first_trace(job_ctx *jc, const sig_entry *e, char *path, size_t cap)
+{
+    run *r = jc->r;
+    char dir[1100], stem[128];
+    mqs_lf_report_info info = {r->o->username, r->o->password, r->o->target, 1};
+    mqs_lf_finding_stem(&e->first, stem, sizeof stem);
+    snprintf(dir, sizeof dir, "%s/unconfirmed", r->o->report_dir);
+    path[0] = '\0';
+    if (mkdir_p(dir) != 0)
+        return;
+    snprintf(path, cap, "%s/%s.trace.txt", dir, stem);
+    FILE *out = fopen(path, "w");
+    if (out) {
+        (void)mqs_lf_write_trace(out, jc->c, NULL, &jc->res, &e->first, &info);
+        fclose(out);
+    }
+}
+
 /* Confirms, minimises and saves a new signature (the broker to ourselves). The
  * crash of a broker that cannot be restarted is saved as it was seen. */
-static void investigate(job_ctx *jc, uint64_t number, sig_entry *e)
+static void investigate(job_ctx *jc, uint64_t number, sig_entry *e, const char *first_trace)
 {
     run *r = jc->r;
     mqs_lf_finding f = e->first;
@@ -301,6 +321,12 @@ static void investigate(job_ctx *jc, uint64_t number, sig_entry *e)
             confirmed = false;
     }
     exclusive_leave(r);
+    if (confirmed && first_trace[0]) {
+        (void)remove(first_trace);
+        char dir[1100];
+        snprintf(dir, sizeof dir, "%s/unconfirmed", r->o->report_dir);
+        (void)rmdir(dir); /* only when empty */
+    }
     pthread_mutex_lock(&r->mu);
     if (confirmed) {
         r->unique++;
@@ -333,45 +359,59 @@ static bool ignored(const run *r, const mqs_lf_finding *f)
     return false;
 }
 
+/* Counts a finding under its signature. @return the entry when the signature is
+ * new (to investigate), else NULL. */
+static sig_entry *fold(run *r, const mqs_lf_finding *f)
+{
+    sig_entry *e = NULL;
+    atomic_fetch_add(&r->findings, 1);
+    pthread_mutex_lock(&r->mu);
+    for (size_t k = 0; k < r->n_sigs; k++)
+        if (same_sig(&r->sigs[k].first, f)) {
+            r->sigs[k].count++;
+            pthread_mutex_unlock(&r->mu);
+            return NULL;
+        }
+    if (r->n_sigs < MAX_SIGS) {
+        e = &r->sigs[r->n_sigs++];
+        memset(e, 0, sizeof *e);
+        e->first = *f;
+        e->count = 1;
+    }
+    if (f->oracle == MQS_LF_OR_CRASH)
+        r->crashed = true;
+    pthread_mutex_unlock(&r->mu);
+    return e;
+}
+
 static void handle(job_ctx *jc, uint64_t number)
 {
     run *r = jc->r;
-    mqs_lf_finding found[MQS_LF_MAX_FINDINGS];
-    size_t n = jc->res.n_findings;
-    memcpy(found, jc->res.findings, n * sizeof found[0]);
-    /* A crash first: the buffers still hold the execution that saw it. */
+    sig_entry *fresh[MQS_LF_MAX_FINDINGS];
+    char traces[MQS_LF_MAX_FINDINGS][1400];
+    size_t n_fresh = 0;
+    /* A crash first; every first trace is kept while the buffers still hold the
+     * execution that showed it (investigating replays the case). */
     for (size_t pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < n; i++) {
-            if ((found[i].oracle == MQS_LF_OR_CRASH) != (pass == 0))
+        for (size_t i = 0; i < jc->res.n_findings; i++) {
+            const mqs_lf_finding *f = &jc->res.findings[i];
+            if ((f->oracle == MQS_LF_OR_CRASH) != (pass == 0))
                 continue;
-            if (ignored(r, &found[i])) {
+            if (ignored(r, f)) {
                 atomic_fetch_add(&r->ignored, 1);
                 continue;
             }
-            atomic_fetch_add(&r->findings, 1);
-            sig_entry *e = NULL;
-            pthread_mutex_lock(&r->mu);
-            for (size_t k = 0; k < r->n_sigs && !e; k++)
-                if (same_sig(&r->sigs[k].first, &found[i])) {
-                    r->sigs[k].count++;
-                    pthread_mutex_unlock(&r->mu);
-                    goto next;
-                }
-            if (r->n_sigs < MAX_SIGS) {
-                e = &r->sigs[r->n_sigs++];
-                memset(e, 0, sizeof *e);
-                e->first = found[i];
-                e->count = 1;
-            }
-            if (found[i].oracle == MQS_LF_OR_CRASH)
-                r->crashed = true;
-            pthread_mutex_unlock(&r->mu);
-            if (e)
-                investigate(jc, number, e);
-            if (found[i].oracle == MQS_LF_OR_CRASH && !r->o->restart)
-                atomic_store(&r->stop, true);
-        next:;
+            sig_entry *e = fold(r, f);
+            if (!e)
+                continue;
+            save_first_trace(jc, e, traces[n_fresh], sizeof traces[n_fresh]);
+            fresh[n_fresh++] = e;
         }
+    for (size_t i = 0; i < n_fresh; i++) {
+        investigate(jc, number, fresh[i], traces[i]);
+        if (fresh[i]->first.oracle == MQS_LF_OR_CRASH && !r->o->restart)
+            atomic_store(&r->stop, true);
+    }
 }
 
 static void *job_main(void *arg)
@@ -449,7 +489,7 @@ static void summary(run *r, mqs_lf_summary *sum)
                     e->first.rule, e->first.ptype ? mqs_type_name(e->first.ptype) : "-",
                     (unsigned long long)e->count, r->o->report_dir, e->stem);
         else if (e->unconfirmed)
-            fprintf(out, "  %-9s %-14s %-11s x%-5llu not confirmed when replayed alone: %s\n",
+            fprintf(out, "  %-9s %-14s %-11s x%-5llu not confirmed when replayed alone (trace in unconfirmed/): %s\n",
                     mqs_lf_oracle_name(e->first.oracle), e->first.rule,
                     e->first.ptype ? mqs_type_name(e->first.ptype) : "-", (unsigned long long)e->count,
                     e->first.text);

@@ -281,12 +281,43 @@ void mqs_lf_classify(const uint8_t *frame, size_t len, mqs_lf_phase *phase, mqs_
         set_class(f, MQS_LF_MAYCLOSE, excuse, mqs_status_rule(excuse));
 }
 
+/* A frame of n bytes at p judged without decoding (cls, status). */
+static void raw_frame(mqs_lf_view *v, const uint8_t *p, size_t n, mqs_lf_class cls, int st, mqs_lf_frame *f)
+{
+    memset(&f->pkt, 0, sizeof f->pkt);
+    f->bytes = p;
+    f->len = n;
+    f->offset = v->consumed;
+    f->type = (uint8_t)(p[0] >> 4);
+    f->status = st;
+    f->rule = st == MQS_OK ? NULL : mqs_status_rule(st);
+    f->cls = cls;
+    f->decoded = false;
+    memset(f->bad_filter, 0, sizeof f->bad_filter);
+    v->consumed += n;
+}
+
 int mqs_lf_view_next(mqs_lf_view *v, const uint8_t *stream, size_t len, mqs_lf_frame *f)
 {
-    if (v->stalled || v->consumed >= len)
+    if (v->consumed >= len)
         return 0;
     const uint8_t *p = stream + v->consumed;
     size_t left = len - v->consumed, hdr = 0;
+    if (v->phase == MQS_LF_PH_DEAD) {
+        /* Nothing after a violation is acted on: the rest is one ignored blob (its
+         * bytes still identify effects it must not have). */
+        raw_frame(v, p, left, MQS_LF_IGNORED, MQS_OK, f);
+        return 1;
+    }
+    if (v->stalled)
+        return 0;
+    uint8_t type = (uint8_t)(p[0] >> 4);
+    if ((type == 0 || type == 15) && v->phase != MQS_LF_PH_FOREIGN && v->phase != MQS_LF_PH_GONE) {
+        /* A reserved type is a violation from its first byte on. */
+        raw_frame(v, p, 1, MQS_LF_INVALID, MQS_E_RESERVED_TYPE, f);
+        v->phase = MQS_LF_PH_DEAD;
+        return 1;
+    }
     uint32_t rl = 0;
     mqs_diag d = {0, 0, NULL};
     int st = mqs_frame_peek(p, left, MQS_LENIENT_NON_MINIMAL_RL, NULL, NULL, &rl, &hdr, &d);
@@ -296,21 +327,14 @@ int mqs_lf_view_next(mqs_lf_view *v, const uint8_t *stream, size_t len, mqs_lf_f
         /* An unframeable header (a fifth length byte): the broker reads that far, must
          * close, and can never find another frame in this stream. */
         size_t n = d.offset + 1 < left ? d.offset + 1 : left;
-        memset(f, 0, sizeof *f);
-        f->bytes = p;
-        f->len = n;
-        f->offset = v->consumed;
-        f->type = (uint8_t)(p[0] >> 4);
-        f->status = st;
-        f->rule = mqs_status_rule(st);
-        f->cls = v->phase == MQS_LF_PH_DEAD      ? MQS_LF_IGNORED
-                 : v->phase == MQS_LF_PH_FOREIGN ? MQS_LF_UNDEFINED
-                 : v->phase == MQS_LF_PH_GONE    ? MQS_LF_AFTER
-                                                 : MQS_LF_INVALID;
-        if (f->cls == MQS_LF_INVALID)
+        mqs_lf_class cls = v->phase == MQS_LF_PH_FOREIGN ? MQS_LF_UNDEFINED
+                           : v->phase == MQS_LF_PH_GONE  ? MQS_LF_AFTER
+                                                         : MQS_LF_INVALID;
+        raw_frame(v, p, n, cls, st, f);
+        if (cls == MQS_LF_INVALID)
             v->phase = MQS_LF_PH_DEAD;
-        v->consumed += n;
-        v->stalled = true;
+        else
+            v->stalled = true;
         return 1;
     }
     if (left - hdr < rl)
