@@ -826,6 +826,28 @@ static void setup(gen *g, uint64_t seed, uint64_t number)
     }
 }
 
+/* Replaces every occurrence of `from` (n bytes) in the arena by `to`. */
+static void replace_all(mqs_lf_case *c, const char *from, const char *to, size_t n)
+{
+    for (size_t i = 0; i + n <= c->arena_used; i++)
+        if (c->arena[i] == (uint8_t)from[0] && !memcmp(c->arena + i, from, n)) {
+            memcpy(c->arena + i, to, n);
+            i += n - 1;
+        }
+}
+
+/* Moves a case generated under the canonical names onto the real ones: every
+ * string and encoded byte lives in the arena, and the names keep their lengths. */
+static void rename_case(mqs_lf_case *c, const mqs_lf_names *names)
+{
+    char old_prefix[MQS_LF_PREFIX_LEN + 1], old_stem[MQS_LF_CID_LEN - 1];
+    memcpy(old_prefix, c->prefix, sizeof old_prefix);
+    memcpy(old_stem, c->cid[0], MQS_LF_CID_LEN - 2);
+    mqs_lf_case_name(c, names);
+    replace_all(c, old_prefix, c->prefix, MQS_LF_PREFIX_LEN);
+    replace_all(c, old_stem, c->cid[0], MQS_LF_CID_LEN - 2); /* "mqf" + token + index */
+}
+
 int mqs_lf_generate(mqs_lf_case *c, uint64_t seed, uint64_t number, const mqs_lf_names *names,
                     const mqs_lf_gen_opts *o)
 {
@@ -838,7 +860,10 @@ int mqs_lf_generate(mqs_lf_case *c, uint64_t seed, uint64_t number, const mqs_lf
     g.c = c;
     g.o = o;
     mqs_lf_rng_seed(&g.r, seed, number);
-    mqs_lf_case_name(c, names);
+    /* Generate (and vet) with fixed names, so no decision depends on the run's
+     * names; then put the real names in (same lengths). */
+    mqs_lf_names canonical = {"zzzzzzzz", 36u * 36u * 36u * 36u - 1u};
+    mqs_lf_case_name(c, &canonical);
     uint8_t *streams = malloc((size_t)STREAM_CAP * MQS_LF_MAX_SLOTS + MQS_LF_MAX_BYTES);
     g.frame = malloc(sizeof *g.frame);
     if (!streams || !g.frame) {
@@ -868,6 +893,7 @@ int mqs_lf_generate(mqs_lf_case *c, uint64_t seed, uint64_t number, const mqs_lf
     }
     free(streams);
     free(g.frame);
+    rename_case(c, names);
     return g.failed && c->n_steps == 0 ? -1 : 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include "fuzz/live/exec.h"
 #include "fuzz/live/livefuzz.h"
+#include "fuzz/live/minimise.h"
 #include "fuzz/live/report.h"
 
 #define MAX_SIGS 256
@@ -179,47 +180,34 @@ static bool fires(job_ctx *jc, uint64_t number, const mqs_lf_finding *want, mqs_
     return false;
 }
 
-/* Tries to drop steps [from, to) at once; keeps the drop when the finding still fires. */
-static bool try_drop(job_ctx *jc, uint64_t number, const mqs_lf_finding *want, size_t from, size_t to)
+typedef struct min_ctx {
+    job_ctx *jc;
+    uint64_t number;
+    const mqs_lf_finding *want;
+    int64_t end;
+} min_ctx;
+
+static bool min_fires(void *ud, const bool *skip)
 {
-    bool saved[MQS_LF_MAX_STEPS], any = false;
-    memcpy(saved, jc->skip, sizeof saved);
-    for (size_t i = from; i < to; i++) {
-        any |= !jc->skip[i];
-        jc->skip[i] = true;
-    }
-    if (!any)
-        return false;
-    if (fires(jc, number, want, NULL))
-        return true;
-    memcpy(jc->skip, saved, sizeof saved);
-    return false;
+    min_ctx *m = ud;
+    if (skip != m->jc->skip)
+        memcpy(m->jc->skip, skip, sizeof m->jc->skip);
+    return fires(m->jc, m->number, m->want, NULL);
 }
 
-/* Drops steps while the finding still fires, within the time budget: first all the
- * steps after the one the finding belongs to, then chunks of halving size (ddmin
- * style), last first. */
+static bool min_out_of_time(void *ud)
+{
+    const min_ctx *m = ud;
+    return g_stop || mqs_now_ms() >= m->end;
+}
+
+/* Drops steps while the finding still fires, within the time budget (minimise.h). */
 static void minimise(job_ctx *jc, uint64_t number, const mqs_lf_finding *want)
 {
-    int64_t end = mqs_now_ms() + jc->r->o->minimise_ms;
+    min_ctx m = {jc, number, want, mqs_now_ms() + jc->r->o->minimise_ms};
     size_t n = jc->c->n_steps;
-    if (want->step >= 0 && (size_t)want->step + 1 < n)
-        (void)try_drop(jc, number, want, (size_t)want->step + 1, n);
-    for (size_t chunk = n / 2; chunk >= 1; chunk /= 2) {
-        bool changed = true;
-        while (changed) {
-            changed = false;
-            for (size_t to = n; to > 0;) {
-                size_t from = to > chunk ? to - chunk : 0;
-                if (mqs_now_ms() >= end || g_stop)
-                    return;
-                changed |= try_drop(jc, number, want, from, to);
-                to = from;
-            }
-            if (chunk > 1)
-                break;
-        }
-    }
+    size_t last = want->step >= 0 && (size_t)want->step < n ? (size_t)want->step : n;
+    (void)mqs_lf_minimise(jc->skip, n, last, min_fires, &m, min_out_of_time);
 }
 
 /* ---- findings ---- */
