@@ -14,6 +14,8 @@
 
 #include "cli/cli.h"
 #include "cli/endpoint.h"
+#include "conformance/replay.h"
+#include "conformance/result.h"
 #include "fuzz/live/livefuzz.h"
 
 typedef struct fuzz_cli {
@@ -175,6 +177,14 @@ static uint64_t random_seed(void)
     return s % 1000000000000ull; /* short enough to type */
 }
 
+/* The runner's verdict on a saved finding (fuzz/live cannot call up into conformance/). */
+static int replay(void *ud, const char *path, char *why, size_t whylen)
+{
+    const fuzz_cli *f = ud;
+    int v = mqs_replay_file(path, &f->ep.ep, f->ep.username, f->ep.password, why, whylen);
+    return v == MQS_VERDICT_FAIL ? 1 : v == MQS_VERDICT_PASS || v == MQS_VERDICT_INFO ? 0 : -1;
+}
+
 static int finish(fuzz_cli *f)
 {
     char err[256];
@@ -205,6 +215,8 @@ static int finish(fuzz_cli *f)
         f->o.report_dir = f->report_dir;
     }
     f->o.progress = !f->progress_off && isatty(STDERR_FILENO);
+    f->o.replay = replay;
+    f->o.replay_ud = f;
     return MQS_EXIT_OK;
 }
 

@@ -504,6 +504,7 @@ START_TEST(test_scenario_loads)
     memset(&res, 0, sizeof res);
     res.n_conns = 1;
     res.conns[0].version = MQS_V311;
+    res.conns[0].viol_event = -1;
     res.events = ev;
     res.n_events = n;
     res.log = log;

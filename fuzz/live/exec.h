@@ -108,6 +108,10 @@ typedef struct mqs_lf_conn_info {
     uint8_t slot, identity;
     mqs_version version;
     int connack;      /* return code received, -1 none */
+    long viol_event;  /* log index after which the broker must close (the send carrying a
+                         protocol violation, or a refusing CONNACK), -1 none */
+    uint16_t allow_mask; /* bit (1 << type): packets the broker may still send before it closes
+                            (answers due before the violation, deliveries) */
     bool watcher;     /* the finding needs the watcher (effect) */
 } mqs_lf_conn_info;
 

@@ -95,6 +95,8 @@ typedef struct lf_conn {
     uint8_t slot, identity;
     bool peer_closed, we_closed, abandoned, rx_broken;
     bool write_failed;  /* a write failed: the close is read next */
+    bool close_probed;  /* a PINGREQ was sent after the violation */
+    bool alive_after_violation; /* ... and answered */
     bool rejected;      /* CONNACK with a non-zero return code */
     bool must_close;    /* a protocol violation was written, or the CONNECT was rejected */
     const char *viol_rule;

@@ -38,6 +38,11 @@ typedef struct mqs_lf_opts {
     const char *report_dir; /* where findings go */
     const char *target;     /* "host:port" for texts */
     const char *const *ignore; /* signatures not reported ("oracle:rule:TYPE", fnmatch globs) */
+    /* Optional: replays a saved scenario file with the conformance runner; returns
+     * 1 when it fails there (the finding reproduces), 0 when it passes, -1 when it
+     * cannot say (why holds one line). The fuzzer notes the answer with the finding. */
+    int (*replay)(void *ud, const char *path, char *why, size_t whylen);
+    void *replay_ud;
     size_t n_ignore;
     bool progress;          /* live progress line on stderr */
     FILE *out;              /* summary (stdout) */

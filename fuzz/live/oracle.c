@@ -27,11 +27,14 @@ void lf_finding(mqs_lf_job *j, int oracle, const char *rule, uint8_t ptype, int 
                 const char *fmt, ...)
 {
     mqs_lf_result *r = j->res;
+    ptype = ptype == 15 ? 0 : ptype;
     for (size_t i = 0; i < r->n_findings; i++) {
         const mqs_lf_finding *f = &r->findings[i];
         if (f->oracle == oracle && f->ptype == ptype && !strcmp(f->rule, rule ? rule : ""))
             return; /* one finding per signature and execution */
     }
+    if (ptype == 15)
+        ptype = 0; /* one "reserved type" signature */
     if (r->n_findings == MQS_LF_MAX_FINDINGS)
         return;
     mqs_lf_finding *f = &r->findings[r->n_findings++];
@@ -206,10 +209,20 @@ static bool take_due(lf_conn *c, uint8_t type, uint16_t id, lf_due *out)
     return false;
 }
 
-static void violation(lf_conn *c, const char *rule, int status, uint8_t type, int step)
+static void violation(mqs_lf_job *j, lf_conn *c, const char *rule, int status, uint8_t type, int step)
 {
     if (c->must_close)
         return;
+    mqs_lf_conn_info *info = &j->res->conns[c - j->conns];
+    info->viol_event = (long)j->n_events - 1; /* the send / CONNACK just logged */
+    info->allow_mask = (uint16_t)(1u << MQS_PUBLISH);
+    for (size_t i = 0; i < c->n_dues; i++) {
+        info->allow_mask |= (uint16_t)(1u << c->dues[i].type);
+        if (c->dues[i].count == 0xffff && c->dues[i].type == MQS_PUBACK)
+            info->allow_mask |= (uint16_t)(1u << MQS_PUBREC);
+    }
+    if (c->connack < 0)
+        info->allow_mask |= (uint16_t)(1u << MQS_CONNACK); /* a refusal, or the answer due */
     c->must_close = true;
     c->viol_rule = rule;
     c->viol_status = status;
@@ -396,7 +409,7 @@ static void sent_frame(mqs_lf_job *j, int ci, const mqs_lf_frame *f)
     case MQS_LF_INVALID:
         if (f->type == MQS_CONNECT && !c->connect_sent)
             c->connect_invalid = true;
-        violation(c, f->rule, f->status, f->type, j->cur_step);
+        violation(j, c, f->rule, f->status, f->type, j->cur_step);
         return;
     case MQS_LF_UNDEFINED: c->undefined = true; return;
     case MQS_LF_IGNORED:
@@ -446,6 +459,10 @@ static void unsolicited(mqs_lf_job *j, int ci, const mqs_packet *p)
         o += (size_t)snprintf(want + o, sizeof want - o, "%s%s %u", i ? ", " : "",
                               mqs_type_name(c->dues[i].type), c->dues[i].id);
     j->detail = MQS_LF_BR_UNSOLICITED;
+    if (c->must_close && c->close_probed && p->type == MQS_PINGRESP) {
+        c->alive_after_violation = true; /* the answer to our own probe: a no-close */
+        return;
+    }
     if (c->must_close) {
         lf_finding(j, MQS_LF_OR_BAD_REPLY, c->viol_rule, c->viol_type, ci, c->viol_step,
                    "the broker sent %s (id %u) after a %s from the client that breaks %s (it must "
@@ -482,7 +499,7 @@ static void got_connack(mqs_lf_job *j, int ci, const mqs_packet *p)
     if (rc != 0) {
         c->rejected = true;
         c->n_dues = 0; /* nothing after a refused CONNECT may be acted on [MQTT-3.1.4-5] */
-        violation(c, "MQTT-3.2.2-5", 0, MQS_CONNACK, j->cur_step);
+        violation(j, c, "MQTT-3.2.2-5", 0, MQS_CONNACK, j->cur_step);
         return;
     }
     c->accept_seq = ++j->accept_seq;

@@ -36,6 +36,8 @@ typedef struct sig_entry {
     mqs_lf_finding first; /* the finding as first seen */
     uint64_t count;
     bool saved, unconfirmed;
+    int replayed;          /* 1 the scenario fails with the runner, 0 it passes, -1 unknown, -2 not tried */
+    char replay_why[300];
     char stem[128];
 } sig_entry;
 
@@ -243,6 +245,11 @@ static void save(job_ctx *jc, sig_entry *e, const mqs_lf_finding *f)
         fprintf(stderr, "mqttspec fuzz: cannot write %s\n", path);
     if (out)
         fclose(out);
+    if (r->o->replay) {
+        char why[300] = "";
+        e->replayed = r->o->replay(r->o->replay_ud, path, why, sizeof why);
+        snprintf(e->replay_why, sizeof e->replay_why, "%s", why);
+    }
     snprintf(path, sizeof path, "%s/%s.trace.txt", r->o->report_dir, e->stem);
     out = fopen(path, "w");
     if (!out || mqs_lf_write_trace(out, jc->c, jc->skip, &jc->res, f, &info) != 0)
@@ -250,6 +257,16 @@ static void save(job_ctx *jc, sig_entry *e, const mqs_lf_finding *f)
     if (out)
         fclose(out);
     e->saved = true;
+}
+
+static const char *replay_text(const sig_entry *e)
+{
+    switch (e->replayed) {
+    case 1: return " [replay: FAIL, reproduces]";
+    case 0: return " [replay: passed, did not reproduce]";
+    case -1: return " [replay: could not run]";
+    default: return "";
+    }
 }
 
 /* Keeps the trace of the execution that first showed a signature under
@@ -320,8 +337,8 @@ static void investigate(job_ctx *jc, uint64_t number, sig_entry *e, const char *
         r->unique++;
         fprintf(r->o->out, "\rfinding: %-9s %-14s %-11s %s\n", mqs_lf_oracle_name(f.oracle), f.rule,
                 f.ptype ? mqs_type_name(f.ptype) : "-", f.text);
-        fprintf(r->o->out, "         saved %s/%s.json (seed %llu, case %llu)\n", r->o->report_dir, e->stem,
-                (unsigned long long)r->o->seed, (unsigned long long)number);
+        fprintf(r->o->out, "         saved %s/%s.json (seed %llu, case %llu)%s\n", r->o->report_dir, e->stem,
+                (unsigned long long)r->o->seed, (unsigned long long)number, replay_text(e));
     } else {
         e->unconfirmed = true;
         r->unconfirmed++;
@@ -365,6 +382,7 @@ static sig_entry *fold(run *r, const mqs_lf_finding *f)
         memset(e, 0, sizeof *e);
         e->first = *f;
         e->count = 1;
+        e->replayed = -2;
     }
     if (f->oracle == MQS_LF_OR_CRASH)
         r->crashed = true;
@@ -473,9 +491,9 @@ static void summary(run *r, mqs_lf_summary *sum)
         signature(&e->first, sig, sizeof sig);
         (void)sig;
         if (e->saved)
-            fprintf(out, "  %-9s %-14s %-11s x%-5llu %s/%s.json\n", mqs_lf_oracle_name(e->first.oracle),
+            fprintf(out, "  %-9s %-14s %-11s x%-5llu %s/%s.json%s\n", mqs_lf_oracle_name(e->first.oracle),
                     e->first.rule, e->first.ptype ? mqs_type_name(e->first.ptype) : "-",
-                    (unsigned long long)e->count, r->o->report_dir, e->stem);
+                    (unsigned long long)e->count, r->o->report_dir, e->stem, replay_text(e));
         else if (e->unconfirmed)
             fprintf(out, "  %-9s %-14s %-11s x%-5llu not confirmed when replayed alone (trace in unconfirmed/): %s\n",
                     mqs_lf_oracle_name(e->first.oracle), e->first.rule,
