@@ -802,6 +802,7 @@ static void reset(mqs_lf_job *j, const mqs_lf_case *c, mqs_lf_result *res)
     j->recv_event = -1;
     j->detail = 0;
     j->want_id = 0;
+    j->want_type = 0;
     for (unsigned i = 0; i < MQS_LF_MAX_SLOTS; i++)
         j->slot_conn[i] = -1;
     for (unsigned i = 0; i < LF_MAX_IDENTS; i++) {

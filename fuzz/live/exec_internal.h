@@ -170,6 +170,7 @@ struct mqs_lf_job {
     long recv_event;   /* RECV event being judged, -1 */
     uint8_t detail;    /* next finding's detail (mqs_lf_bad_reply) */
     uint16_t want_id;  /* next finding's want_id */
+    uint8_t want_type; /* next finding's want_type */
     /* log */
     mqs_lf_event events[MQS_LF_MAX_EVENTS];
     size_t n_events;
