@@ -111,8 +111,9 @@ demo:
 	$(MAKE) --no-print-directory $(BIN)
 	bash scripts/demo.sh $(BIN)
 
-bench: $(BUILD)/bench_codec
+bench: $(BUILD)/bench_codec $(BIN)
 	$(BUILD)/bench_codec
+	bash scripts/bench-livefuzz.sh $(BIN) 10
 
 $(BUILD)/bench_codec: tests/bench/bench_codec.c $(CODEC_LIB)
 	$(CC) $(STD) $(WARN) -O2 -g -I. -o $@ $^
