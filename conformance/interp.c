@@ -22,7 +22,9 @@
 
 #define MQS_READ_CHUNK 65536u
 #define MQS_TRACE_MAX_ENTRIES 4000u
-#define MQS_TRACE_MAX_BYTES 65536u
+#define MQS_TRACE_MAX_BYTES 65536u             /* bytes kept per trace entry */
+#define MQS_TRACE_TOTAL_BYTES (4u << 20)       /* bytes kept per case, all entries */
+#define MQS_RX_FRAME_MAX (64u * 1024u * 1024u) /* largest packet accepted from a broker */
 #define MQS_CLEANUP_MS 5000
 #define MQS_SPLIT_PAUSE_MS 20
 #define MQS_CLEANUP_CLIENT 1295u /* "zz": the cleanup connection's client index */
@@ -40,8 +42,9 @@ typedef struct client {
     mqs_conn *conn;   /* open connection, or NULL */
     bool peer_closed; /* the broker closed it (conn is NULL then) */
     char closed_how[160];
-    mqs_buf rx; /* bytes read, not yet cut into frames */
-    rxpkt *q;   /* decoded packets not yet consumed: q[head..n) */
+    mqs_framer fr;  /* cuts the bytes read into frames; storage grows to the largest frame */
+    uint8_t *chunk; /* one read (MQS_READ_CHUNK bytes) */
+    rxpkt *q;       /* decoded packets not yet consumed: q[head..n) */
     size_t head, n, cap;
 } client;
 
@@ -66,6 +69,7 @@ typedef struct ctx {
     mqs_trace_entry *tr;
     size_t ntr, captr;
     bool tr_full;
+    size_t tr_bytes; /* bytes kept in the trace so far */
     /* what the case leaves on the broker */
     char **retained;
     size_t n_retained;
@@ -122,6 +126,9 @@ static void trace_add(ctx *c, const char *client_name, int dir, const uint8_t *b
     e->client = mqs_strdup(client_name ? client_name : "");
     e->text = mqs_strdup(text ? text : "");
     size_t keep = len > MQS_TRACE_MAX_BYTES ? MQS_TRACE_MAX_BYTES : len;
+    if (c->tr_bytes + keep > MQS_TRACE_TOTAL_BYTES)
+        keep = 0; /* the text stays; the case kept enough bytes already */
+    c->tr_bytes += keep;
     if (bytes && keep) {
         e->bytes = mqs_malloc(keep);
         if (e->bytes) {
@@ -296,47 +303,99 @@ static int decode_frame(ctx *c, client *cl, const uint8_t *frame, size_t len, rx
     return oracle_fail(c, cl, st, &d, what);
 }
 
-/* Cuts every whole frame out of cl->rx into the queue. */
+/* Bytes read but not yet cut into a whole frame. */
+static size_t rx_pending(const client *cl)
+{
+    return cl->fr.len - cl->fr.consumed;
+}
+
+/* Grows the framer's storage to hold at least need bytes. @return 0 or -1 (oom). */
+static int rx_grow(client *cl, size_t need)
+{
+    size_t cap = cl->fr.cap ? cl->fr.cap : MQS_READ_CHUNK;
+    while (cap < need)
+        cap *= 2;
+    if (cap == cl->fr.cap)
+        return 0;
+    uint8_t *p = mqs_realloc(cl->fr.buf, cap);
+    if (!p)
+        return -1;
+    cl->fr.buf = p;
+    cl->fr.cap = cap;
+    return 0;
+}
+
+/* Queues one whole frame (decoded; a malformed one fails the case). */
+static int take_frame(ctx *c, client *cl, const uint8_t *frame, size_t flen)
+{
+    rxpkt r;
+    int rc = decode_frame(c, cl, frame, flen, &r);
+    if (rc < 0)
+        return rc;
+    mqs_buf text = {0};
+    mqs_packet_describe(&r.pkt, &text);
+    mqs_buf_terminate(&text);
+    trace_add(c, cl->name, 1, r.bytes, r.len, text.p ? (const char *)text.p : "");
+    mqs_buf_free(&text);
+    if (queue_push(c, cl, &r) < 0) {
+        rxpkt_free(&r);
+        return case_error(c, "out of memory");
+    }
+    return 0;
+}
+
+/* A frame larger than the framer's storage is coming: make room for it. */
+static int make_room(ctx *c, client *cl)
+{
+    uint32_t rem = 0;
+    size_t hdr = 0;
+    mqs_frame_peek(cl->fr.buf + cl->fr.consumed, rx_pending(cl), 0, NULL, NULL, &rem, &hdr, NULL);
+    size_t total = hdr + rem;
+    if (total > MQS_RX_FRAME_MAX)
+        return case_error(c,
+                          "the broker announced a %zu-byte packet to client %s; mqttspec "
+                          "accepts at most %u bytes",
+                          total, cl->name, MQS_RX_FRAME_MAX);
+    mqs_framer_push(&cl->fr, NULL, 0); /* moves the pending bytes to the front */
+    if (rx_grow(cl, total) < 0) {
+        c->oom = true;
+        return case_error(c, "out of memory");
+    }
+    return 0;
+}
+
+/* Cuts every whole frame out of the framer into the queue. */
 static int cut_frames(ctx *c, client *cl)
 {
-    size_t off = 0;
-    int rc = 0;
-    while (rc == 0 && off < cl->rx.len) {
-        uint8_t type, flags;
-        uint32_t rem;
-        size_t hdr;
+    for (;;) {
+        const uint8_t *frame;
+        size_t flen;
         mqs_diag d = {0, 0, NULL};
-        int st = mqs_frame_peek(cl->rx.p + off, cl->rx.len - off, 0, &type, &flags, &rem, &hdr, &d);
+        int st = mqs_framer_next(&cl->fr, &frame, &flen, &d);
         if (st == MQS_NEED_MORE)
-            break;
+            return 0;
+        if (st == MQS_E_BUFFER_TOO_SMALL)
+            return make_room(c, cl);
         if (st != MQS_OK) {
-            trace_add(c, cl->name, 1, cl->rx.p + off, cl->rx.len - off, "unframeable bytes");
-            rc = oracle_fail(c, cl, st, &d, "fixed header");
-            break;
+            trace_add(c, cl->name, 1, cl->fr.buf + cl->fr.consumed, rx_pending(cl),
+                      "unframeable bytes");
+            return oracle_fail(c, cl, st, &d, "fixed header");
         }
-        size_t flen = hdr + rem;
-        if (cl->rx.len - off < flen)
-            break;
-        rxpkt r;
-        rc = decode_frame(c, cl, cl->rx.p + off, flen, &r);
-        if (rc == 0) {
-            mqs_buf text = {0};
-            mqs_packet_describe(&r.pkt, &text);
-            mqs_buf_terminate(&text);
-            trace_add(c, cl->name, 1, r.bytes, r.len, text.p ? (const char *)text.p : "");
-            mqs_buf_free(&text);
-            if (queue_push(c, cl, &r) < 0) {
-                rxpkt_free(&r);
-                rc = case_error(c, "out of memory");
-            }
-        }
-        off += flen;
+        if (take_frame(c, cl, frame, flen) < 0)
+            return -1;
     }
-    if (off) {
-        memmove(cl->rx.p, cl->rx.p + off, cl->rx.len - off);
-        cl->rx.len -= off;
+}
+
+/* Appends what was read to the framer, growing its storage when needed. */
+static int rx_push(ctx *c, client *cl, size_t got)
+{
+    if (mqs_framer_push(&cl->fr, cl->chunk, got) == MQS_OK)
+        return 0;
+    if (rx_grow(cl, cl->fr.len + got) < 0 || mqs_framer_push(&cl->fr, cl->chunk, got) != MQS_OK) {
+        c->oom = true;
+        return case_error(c, "out of memory");
     }
-    return rc;
+    return 0;
 }
 
 static void mark_closed(ctx *c, client *cl, const char *how)
@@ -350,28 +409,32 @@ static void mark_closed(ctx *c, client *cl, const char *how)
 
 enum { EV_PACKET, EV_CLOSED, EV_TIMEOUT, EV_STOP };
 
+/* The broker broke the WebSocket framing (a text frame [MQTT-6.0.0-1], or bad framing):
+ * FAIL like a malformed packet, naming the rule when net's message cites one. */
+static int ws_violation(ctx *c, client *cl)
+{
+    char text[600];
+    const char *err = mqs_conn_error(cl->conn);
+    snprintf(text, sizeof text, "the broker broke the WebSocket protocol on client %s: %s",
+             cl->name, err);
+    const char *rule = strstr(err, "[MQTT-6.0.0-1]") ? "MQTT-6.0.0-1" : NULL;
+    mark_closed(c, cl, "failed: WebSocket protocol violation by the broker");
+    set_outcome(c, MQS_VERDICT_FAIL, rule, text);
+    return EV_STOP;
+}
+
 /* One read (waiting until deadline) into the queue. @return EV_PACKET (read something),
  * EV_CLOSED, EV_TIMEOUT or EV_STOP (case failed / errored). */
 static int pump(ctx *c, client *cl, int64_t deadline)
 {
-    if (cl->rx.cap < cl->rx.len + MQS_READ_CHUNK + 1) {
-        uint8_t *p = mqs_realloc(cl->rx.p, cl->rx.len + MQS_READ_CHUNK + 1);
-        if (!p) {
-            c->oom = true;
-            case_error(c, "out of memory");
-            return EV_STOP;
-        }
-        cl->rx.p = p;
-        cl->rx.cap = cl->rx.len + MQS_READ_CHUNK + 1;
-    }
     size_t got = 0;
-    int rc = mqs_conn_read(cl->conn, cl->rx.p + cl->rx.len, MQS_READ_CHUNK, &got, deadline);
-    if (rc == MQS_NET_OK) {
-        cl->rx.len += got;
-        return cut_frames(c, cl) < 0 ? EV_STOP : EV_PACKET;
-    }
+    int rc = mqs_conn_read(cl->conn, cl->chunk, MQS_READ_CHUNK, &got, deadline);
+    if (rc == MQS_NET_OK)
+        return rx_push(c, cl, got) < 0 || cut_frames(c, cl) < 0 ? EV_STOP : EV_PACKET;
     if (rc == MQS_NET_TIMEOUT)
         return EV_TIMEOUT;
+    if (rc == MQS_NET_PROTOCOL)
+        return ws_violation(c, cl);
     char how[160];
     if (rc == MQS_NET_CLOSED)
         snprintf(how, sizeof how, "closed by the broker");
@@ -379,12 +442,13 @@ static int pump(ctx *c, client *cl, int64_t deadline)
         snprintf(how, sizeof how, "reset by the broker");
     else
         snprintf(how, sizeof how, "lost: %s", mqs_conn_error(cl->conn));
-    if (cl->rx.len) {
+    size_t pending = rx_pending(cl);
+    if (pending) {
         char note[96];
-        snprintf(note, sizeof note, " (after %zu bytes of an incomplete packet)", cl->rx.len);
+        snprintf(note, sizeof note, " (after %zu bytes of an incomplete packet)", pending);
         strncat(how, note, sizeof how - strlen(how) - 1);
-        trace_add(c, cl->name, 1, cl->rx.p, cl->rx.len, "incomplete packet");
-        cl->rx.len = 0;
+        trace_add(c, cl->name, 1, cl->fr.buf + cl->fr.consumed, pending, "incomplete packet");
+        cl->fr.len = cl->fr.consumed = 0;
     }
     mark_closed(c, cl, how);
     return EV_CLOSED;
@@ -539,10 +603,16 @@ static void describe_sent(ctx *c, const uint8_t *bytes, size_t len, mqs_buf *out
     }
 }
 
+/* A step's time in ms, scaled by --timeout unless the step is "exact" (protocol timing). */
+static int64_t step_ms(const ctx *c, const mqs_sc_step *s, int64_t ms)
+{
+    return s && s->exact ? ms : scaled(c, ms);
+}
+
 /* A step's timeout, scaled (the number reasons show). */
 static int64_t step_timeout(const ctx *c, const mqs_sc_step *s)
 {
-    return scaled(c, s && s->timeout_ms >= 0 ? s->timeout_ms : MQS_SC_DEFAULT_STEP_MS);
+    return step_ms(c, s, s && s->timeout_ms >= 0 ? s->timeout_ms : MQS_SC_DEFAULT_STEP_MS);
 }
 
 static int64_t step_deadline(ctx *c, const mqs_sc_step *s)
@@ -561,20 +631,30 @@ static bool past_case_deadline(ctx *c)
     return true;
 }
 
-/* Writes bytes (in split chunks when asked), tracing them with the secret redacted. */
+/* Byte ranges that hold a password, masked in the trace. */
+typedef struct secret {
+    size_t off, len;
+} secret;
+
+/* Writes bytes (in split chunks when asked), tracing them with the secrets masked. */
 static int send_bytes(ctx *c, const mqs_sc_step *s, client *cl, const uint8_t *bytes, size_t len,
-                      size_t secret_off, size_t secret_len)
+                      const secret *secrets, size_t n_secrets)
 {
     mqs_buf text = {0};
     describe_sent(c, bytes, len, &text);
     if (s && s->n_split)
         mqs_buf_printf(&text, " (written in %zu+ chunks)", s->n_split);
+    if (s && s->ws_text)
+        mqs_buf_puts(&text, " (as WebSocket text frames)");
+    if (s && s->ws_frame_max)
+        mqs_buf_printf(&text, " (in WebSocket frames of at most %zu bytes)", s->ws_frame_max);
     mqs_buf_terminate(&text);
     uint8_t *shown = mqs_malloc(len);
     if (shown) {
         memcpy(shown, bytes, len);
-        if (secret_len && secret_off + secret_len <= len)
-            memset(shown + secret_off, '*', secret_len);
+        for (size_t i = 0; i < n_secrets; i++)
+            if (secrets[i].len && secrets[i].off + secrets[i].len <= len)
+                memset(shown + secrets[i].off, '*', secrets[i].len);
     }
     trace_add(c, cl->name, 0, shown, shown ? len : 0, text.p ? (const char *)text.p : "");
     mqs_free(shown);
@@ -585,13 +665,15 @@ static int send_bytes(ctx *c, const mqs_sc_step *s, client *cl, const uint8_t *b
     }
     int64_t deadline = step_deadline(c, s);
     size_t off = 0;
+    mqs_conn_set_ws_frame_max(cl->conn, s ? s->ws_frame_max : 0);
     for (size_t k = 0; off < len; k++) {
         size_t n = s && k < s->n_split ? s->split[k] : len - off;
         if (n > len - off)
             n = len - off;
         if (k > 0)
             sleep_ms(MQS_SPLIT_PAUSE_MS);
-        int rc = mqs_conn_write(cl->conn, bytes + off, n, deadline);
+        int rc = s && s->ws_text ? mqs_conn_ws_send_text(cl->conn, bytes + off, n, deadline)
+                                 : mqs_conn_write(cl->conn, bytes + off, n, deadline);
         if (rc == MQS_NET_TIMEOUT) {
             if (past_case_deadline(c))
                 return -1;
@@ -609,6 +691,7 @@ static int send_bytes(ctx *c, const mqs_sc_step *s, client *cl, const uint8_t *b
         }
         off += n;
     }
+    mqs_conn_set_ws_frame_max(cl->conn, 0);
     return 0;
 }
 
@@ -621,25 +704,42 @@ static void build_ctx(ctx *c, client *cl, mqs_build_ctx *b)
     b->password = c->o->password;
 }
 
-/* Builds and sends a structured packet. */
-static int send_spec(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_packet *spec)
+/* Builds structured packets and sends them in one write. */
+static int send_specs(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_packet *specs,
+                      size_t n)
 {
     mqs_build_ctx bc;
     build_ctx(c, cl, &bc);
     mqs_buf bytes = {0};
-    mqs_built info;
-    memset(&info, 0, sizeof info);
-    char err[300];
-    int rc;
-    if (mqs_spec_build(spec, &bc, &bytes, &info, err, sizeof err) < 0) {
-        rc = case_error(c, "%s", err);
-    } else {
-        track_built(c, &info);
-        rc = send_bytes(c, s, cl, bytes.p, bytes.len, info.secret_off, info.secret_len);
+    secret *sec = mqs_calloc(n, sizeof *sec);
+    int rc = 0;
+    if (!sec) {
+        c->oom = true;
+        rc = case_error(c, "out of memory");
     }
-    mqs_built_free(&info);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        mqs_built info;
+        memset(&info, 0, sizeof info);
+        size_t start = bytes.len;
+        char err[300];
+        if (mqs_spec_build(&specs[i], &bc, &bytes, &info, err, sizeof err) < 0) {
+            rc = case_error(c, "%s", err);
+        } else {
+            track_built(c, &info);
+            sec[i] = (secret){start + info.secret_off, info.secret_len};
+        }
+        mqs_built_free(&info);
+    }
+    if (rc == 0)
+        rc = send_bytes(c, s, cl, bytes.p, bytes.len, sec, n);
+    mqs_free(sec);
     mqs_buf_free(&bytes);
     return rc;
+}
+
+static int send_spec(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_packet *spec)
+{
+    return send_specs(c, s, cl, spec, 1);
 }
 
 /* Sends a packet with only a type (DISCONNECT, PINGREQ). */
@@ -695,11 +795,11 @@ static int wait_failed(ctx *c, const mqs_sc_step *s, const client *cl, int ev, c
                          cl->name, want);
     if (past_case_deadline(c))
         return -1;
-    if (cl->rx.len)
+    if (rx_pending(cl))
         return step_fail(c, s,
                          "no whole packet within %lld ms on client %s (expected %s; got "
                          "%zu bytes of an incomplete packet)",
-                         (long long)step_timeout(c, s), cl->name, want, cl->rx.len);
+                         (long long)step_timeout(c, s), cl->name, want, rx_pending(cl));
     return step_fail(c, s, "no packet within %lld ms on client %s (expected %s)",
                      (long long)step_timeout(c, s), cl->name, want);
 }
@@ -839,25 +939,44 @@ static int expect_closed(ctx *c, const mqs_sc_step *s, client *cl, uint16_t allo
     return rc;
 }
 
-static int expect_none(ctx *c, const mqs_sc_step *s, client *cl, int64_t ms)
+/* No packet (or, with a filter in e->pkts[0], no packet matching it: others are
+ * consumed and dropped) and no close for ms. */
+static int expect_none(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_expect *e)
 {
-    int64_t start = mqs_now_ms(), until = start + scaled(c, ms);
+    int64_t ms = e->ms, start = mqs_now_ms(), until = start + step_ms(c, s, ms);
+    const mqs_sc_packet *filter = e->n_pkts ? &e->pkts[0] : NULL;
     if (until > c->deadline)
         until = c->deadline;
-    rxpkt *r = NULL;
-    int ev = next_event(c, cl, until, &r);
-    if (ev == EV_TIMEOUT)
-        return mqs_now_ms() < start + scaled(c, ms) && past_case_deadline(c) ? -1 : 0;
-    if (ev == EV_STOP)
-        return -1;
-    if (ev == EV_CLOSED)
-        return step_fail(c, s, "connection %s while client %s expected silence for %lld ms",
-                         cl->closed_how, cl->name, (long long)scaled(c, ms));
-    mqs_buf got = {0};
-    int rc = step_fail(c, s, "expected no packet on client %s for %lld ms, got %s", cl->name,
-                       (long long)scaled(c, ms), describe_rx(r, &got));
+    for (;;) {
+        rxpkt *r = NULL;
+        int ev = next_event(c, cl, until, &r);
+        if (ev == EV_TIMEOUT)
+            return mqs_now_ms() < start + step_ms(c, s, ms) && past_case_deadline(c) ? -1 : 0;
+        if (ev == EV_STOP)
+            return -1;
+        if (ev == EV_CLOSED)
+            return step_fail(c, s, "connection %s while client %s expected silence for %lld ms",
+                             cl->closed_how, cl->name, (long long)step_ms(c, s, ms));
+        char why[300];
+        int m = filter ? mqs_spec_match(filter, &r->pkt, &c->vars, why, sizeof why) : 1;
+        if (m < 0) {
+            consume(cl);
+            return case_error(c, "%s", why);
+        }
+        if (m == 1)
+            break;
+        consume(cl); /* not the packet the step is about */
+    }
+    mqs_buf got = {0}, want = {0};
+    rxpkt *r = &cl->q[cl->head];
+    int rc = filter ? step_fail(c, s, "expected no %s on client %s for %lld ms, got %s",
+                                spec_text(c, filter, &want), cl->name, (long long)step_ms(c, s, ms),
+                                describe_rx(r, &got))
+                    : step_fail(c, s, "expected no packet on client %s for %lld ms, got %s",
+                                cl->name, (long long)step_ms(c, s, ms), describe_rx(r, &got));
     consume(cl);
     mqs_buf_free(&got);
+    mqs_buf_free(&want);
     return rc;
 }
 
@@ -910,7 +1029,7 @@ static const mqs_sc_alt *match_alt(ctx *c, const mqs_sc_expect *e, const rxpkt *
     return NULL;
 }
 
-static void alts_text(ctx *c, const mqs_sc_expect *e, mqs_buf *out)
+static void alts_text(ctx *c, const mqs_sc_step *s, const mqs_sc_expect *e, mqs_buf *out)
 {
     mqs_buf one = {0};
     for (size_t i = 0; i < e->n_alts; i++) {
@@ -921,7 +1040,7 @@ static void alts_text(ctx *c, const mqs_sc_expect *e, mqs_buf *out)
         else if (a->kind == MQS_EXP_CLOSED)
             mqs_buf_puts(out, "the connection closed");
         else
-            mqs_buf_printf(out, "no packet for %lld ms", (long long)scaled(c, a->ms));
+            mqs_buf_printf(out, "no packet for %lld ms", (long long)step_ms(c, s, a->ms));
     }
     mqs_buf_terminate(out);
     mqs_buf_free(&one);
@@ -931,11 +1050,11 @@ static int expect_one_of(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_
 {
     const mqs_sc_alt *none = find_alt(e, MQS_EXP_NONE), *closed = find_alt(e, MQS_EXP_CLOSED);
     int64_t start = mqs_now_ms();
-    int64_t deadline = none ? start + scaled(c, none->ms) : step_deadline(c, s);
+    int64_t deadline = none ? start + step_ms(c, s, none->ms) : step_deadline(c, s);
     if (deadline > c->deadline)
         deadline = c->deadline;
     mqs_buf want = {0}, got = {0};
-    alts_text(c, e, &want);
+    alts_text(c, s, e, &want);
     const char *w = (const char *)want.p;
     bool closing = false; /* a tolerated packet was seen: only "closed" can follow */
     int rc = 1;
@@ -948,7 +1067,7 @@ static int expect_one_of(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_
             chose(c, cl, e, closed);
             rc = 0;
         } else if (ev == EV_TIMEOUT && none && !closing) {
-            rc = mqs_now_ms() < start + scaled(c, none->ms) && past_case_deadline(c) ? -1 : 0;
+            rc = mqs_now_ms() < start + step_ms(c, s, none->ms) && past_case_deadline(c) ? -1 : 0;
             if (rc == 0)
                 chose(c, cl, e, none);
         } else if (ev == EV_TIMEOUT && closing && !past_case_deadline(c)) {
@@ -997,7 +1116,7 @@ static int run_expectation(ctx *c, const mqs_sc_step *s, client *cl, const mqs_s
     case MQS_EXP_CLOSED:
         return expect_closed(c, s, cl, e->allow);
     case MQS_EXP_NONE:
-        return expect_none(c, s, cl, e->ms);
+        return expect_none(c, s, cl, e);
     default:
         return 0;
     }
@@ -1021,6 +1140,38 @@ static void check_leftovers(ctx *c, client *cl)
     }
 }
 
+/* mqs_conn_open failed with rc. Without the client certificate ("client_cert": false) a
+ * handshake the server ends is its answer: the client is closed by the broker, and the
+ * step's expectation judges that. A failed upgrade fails a step that checks the
+ * subprotocol [MQTT-6.0.0-4]. Anything else: the case cannot run (ERROR). */
+static int open_failed(ctx *c, const mqs_sc_step *s, client *cl, int rc, const char *err)
+{
+    bool refused = rc == MQS_NET_TLS || rc == MQS_NET_CLOSED || rc == MQS_NET_RESET;
+    if (s && s->no_client_cert && refused) {
+        char how[160];
+        snprintf(how, sizeof how, "refused during the TLS handshake without a client certificate");
+        trace_event(c, cl->name, "%s", err);
+        mark_closed(c, cl, how);
+        return 0;
+    }
+    if (s && s->ws_subprotocol && rc == MQS_NET_PROTOCOL)
+        return step_fail(c, s, "the WebSocket upgrade of client %s failed: %s", cl->name, err);
+    return case_error(c, "client %s cannot connect: %s", cl->name, err);
+}
+
+/* [MQTT-6.0.0-4] the server returns the subprotocol the step names ("" = none). */
+static int check_subprotocol(ctx *c, const mqs_sc_step *s, client *cl)
+{
+    const char *got = mqs_conn_ws_subprotocol(cl->conn);
+    if (!strcmp(got, s->ws_subprotocol))
+        return 0;
+    return step_fail(c, s,
+                     "the server returned the WebSocket subprotocol %s%s%s to client %s, "
+                     "expected '%s'",
+                     *got ? "'" : "", *got ? got : "none (no Sec-WebSocket-Protocol header)",
+                     *got ? "'" : "", cl->name, s->ws_subprotocol);
+}
+
 static int open_conn(ctx *c, const mqs_sc_step *s, client *cl)
 {
     if (cl->conn)
@@ -1032,18 +1183,31 @@ static int open_conn(ctx *c, const mqs_sc_step *s, client *cl)
                           cl->name);
     check_leftovers(c, cl);
     queue_clear(cl);
-    cl->rx.len = 0;
+    if (!cl->chunk && !(cl->chunk = mqs_malloc(MQS_READ_CHUNK))) {
+        c->oom = true;
+        return case_error(c, "out of memory");
+    }
+    if (!cl->fr.buf && rx_grow(cl, MQS_READ_CHUNK) < 0) {
+        c->oom = true;
+        return case_error(c, "out of memory");
+    }
+    mqs_framer_init(&cl->fr, cl->fr.buf, cl->fr.cap, 0);
     cl->peer_closed = false;
     char err[300];
     mqs_conn *conn = NULL;
-    if (mqs_conn_open(c->o->ep, step_deadline(c, s), NULL, NULL, &conn, err, sizeof err) !=
-        MQS_NET_OK) {
+    mqs_endpoint ep = *c->o->ep;
+    if (s && s->no_client_cert)
+        ep.tls.certfile = ep.tls.keyfile = NULL;
+    int rc = mqs_conn_open(&ep, step_deadline(c, s), NULL, NULL, &conn, err, sizeof err);
+    if (rc != MQS_NET_OK) {
         mqs_conn_close(conn, true);
-        return case_error(c, "client %s cannot connect: %s", cl->name, err);
+        return open_failed(c, s, cl, rc, err);
     }
     cl->conn = conn;
     trace_event(c, cl->name, "connected (%s)", mqs_conn_describe(conn));
-    return c->stop ? -1 : 0;
+    if (c->stop)
+        return -1;
+    return s && s->ws_subprotocol ? check_subprotocol(c, s, cl) : 0;
 }
 
 /* Closes our side: DISCONNECT first when asked, then FIN or RST. */
@@ -1080,13 +1244,15 @@ static int step_send(ctx *c, const mqs_sc_step *s, client *cl)
         return -1;
     if (s->has_pkt)
         return send_spec(c, s, cl, &s->pkt);
+    if (s->n_pkts)
+        return send_specs(c, s, cl, s->pkts, s->n_pkts);
     track_hex(c, s->hex, s->hex_len);
-    return send_bytes(c, s, cl, s->hex, s->hex_len, 0, 0);
+    return send_bytes(c, s, cl, s->hex, s->hex_len, NULL, 0);
 }
 
 static int step_wait(ctx *c, const mqs_sc_step *s)
 {
-    int64_t until = mqs_now_ms() + scaled(c, s->ms);
+    int64_t until = mqs_now_ms() + step_ms(c, s, s->ms);
     if (until > c->deadline) {
         sleep_ms(c->deadline - mqs_now_ms());
         return past_case_deadline(c) ? -1 : 0;
@@ -1144,6 +1310,7 @@ typedef struct mini {
     int64_t deadline;
     mqs_conn *conn;
     mqs_buf rx;
+    int net_rc; /* the last failed write or read (MQS_NET_*), 0 when none */
 } mini;
 
 static int mini_send(mini *m, const mqs_packet *p)
@@ -1152,7 +1319,8 @@ static int mini_send(mini *m, const mqs_packet *p)
     size_t n = 0;
     if (mqs_encode(p, m->version, buf, sizeof buf, &n, NULL) != MQS_OK)
         return -1;
-    return mqs_conn_write(m->conn, buf, n, m->deadline) == MQS_NET_OK ? 0 : -1;
+    m->net_rc = mqs_conn_write(m->conn, buf, n, m->deadline);
+    return m->net_rc == MQS_NET_OK ? 0 : -1;
 }
 
 /* Waits for a packet of type want (others are skipped); out's views point into m->rx
@@ -1183,15 +1351,17 @@ static int mini_wait(mini *m, int want, mqs_packet *out)
             return -1;
         uint8_t chunk[4096];
         size_t got = 0;
-        if (mqs_conn_read(m->conn, chunk, sizeof chunk, &got, m->deadline) != MQS_NET_OK ||
-            mqs_buf_append(&m->rx, chunk, got) < 0)
+        m->net_rc = mqs_conn_read(m->conn, chunk, sizeof chunk, &got, m->deadline);
+        if (m->net_rc != MQS_NET_OK || mqs_buf_append(&m->rx, chunk, got) < 0)
             return -1;
     }
 }
 
 /* Opens a connection and sends CONNECT (clean session 1, client id cid).
  * @return the CONNACK return code, -1 when no CONNACK came (err set), -2 when the
- *         connection could not be opened (err set). */
+ *         connection could not be opened or failed below MQTT: a TLS error after the
+ *         handshake (TLS 1.3 refuses a missing client certificate there) or a WebSocket
+ *         violation (err set). */
 static int mini_connect(mini *m, const char *cid, char *err, size_t errlen)
 {
     if (mqs_conn_open(m->ep, m->deadline, NULL, NULL, &m->conn, err, errlen) != MQS_NET_OK) {
@@ -1218,8 +1388,13 @@ static int mini_connect(mini *m, const char *cid, char *err, size_t errlen)
     }
     mqs_packet ack;
     if (mini_send(m, &p) < 0 || mini_wait(m, MQS_CONNACK, &ack) < 0) {
-        snprintf(err, errlen, "no CONNACK");
-        return -1;
+        bool below = m->net_rc == MQS_NET_TLS || m->net_rc == MQS_NET_PROTOCOL;
+        if (below || m->net_rc != MQS_NET_OK)
+            snprintf(err, errlen, "%s%s%s", below ? "" : "no CONNACK (", mqs_conn_error(m->conn),
+                     below ? "" : ")");
+        else
+            snprintf(err, errlen, "no CONNACK (not an MQTT reply)");
+        return below ? -2 : -1;
     }
     if (ack.connack.return_code)
         snprintf(err, errlen, "CONNACK return code %u", ack.connack.return_code);
@@ -1241,7 +1416,7 @@ static void mini_close(mini *m)
 
 static mini mini_for(const ctx *c, int64_t deadline)
 {
-    mini m = {c->o->ep, c->version, c->o->username, c->o->password, deadline, NULL, {0}};
+    mini m = {c->o->ep, c->version, c->o->username, c->o->password, deadline, NULL, {0}, 0};
     return m;
 }
 
@@ -1378,7 +1553,8 @@ static void ctx_free(ctx *c)
         mqs_conn_close(c->cl[i].conn, true);
         queue_clear(&c->cl[i]);
         mqs_free(c->cl[i].q);
-        mqs_buf_free(&c->cl[i].rx);
+        mqs_free(c->cl[i].fr.buf);
+        mqs_free(c->cl[i].chunk);
     }
     mqs_free(c->cl);
     mqs_free(c->cids);
@@ -1534,8 +1710,10 @@ void mqs_probe_run(const mqs_endpoint *ep, unsigned proto, const char *username,
     int64_t now = mqs_now_ms();
     mini m = {ep,       proto == MQS_PROTO_31 ? MQS_V31 : MQS_V311, username,
               password, now + (int64_t)(3000.0 * timeout_factor),   NULL,
-              {0}};
+              {0},      0};
     out->connack = mini_connect(&m, client_id, out->err, sizeof out->err);
+    if (m.conn)
+        snprintf(out->conn, sizeof out->conn, "%s", mqs_conn_describe(m.conn));
     if (out->connack == 0 && want_version) {
         m.deadline = mqs_now_ms() + (int64_t)(1000.0 * timeout_factor);
         probe_version(&m, out);

@@ -186,6 +186,11 @@ void mqs_spec_describe(const mqs_sc_packet *spec, const mqs_vars *v, mqs_buf *ou
         }
         mqs_buf_puts(out, "]");
     }
+    if (spec->not_match) {
+        mqs_buf_puts(out, " not(");
+        mqs_spec_describe(spec->not_match, v, out);
+        mqs_buf_puts(out, ")");
+    }
 }
 
 /* ---- match ---- */
@@ -311,6 +316,20 @@ int mqs_spec_match(const mqs_sc_packet *spec, const mqs_packet *p, const mqs_var
     STEP(match_payload_size(&spec->payload_size, p->publish.payload, v, why, whylen));
     STEP(match_codes(spec, p, v, why, whylen));
 #undef STEP
+    if (spec->not_match) {
+        char inner[8];
+        rc = mqs_spec_match(spec->not_match, p, v, inner, sizeof inner);
+        if (rc < 0)
+            return mqs_spec_match(spec->not_match, p, v, why, whylen);
+        if (rc == 1) {
+            mqs_buf d = {0};
+            mqs_spec_describe(spec->not_match, v, &d);
+            mqs_buf_terminate(&d);
+            why_set(why, whylen, "it matches the excluded %s", d.p ? (const char *)d.p : "");
+            mqs_buf_free(&d);
+            return 0;
+        }
+    }
     return 1;
 }
 

@@ -94,6 +94,7 @@ typedef struct mqs_sc_packet {
     mqs_sc_num *return_codes;
     size_t n_return_codes;
     mqs_sc_raw raw;
+    const struct mqs_sc_packet *not_match; /* expect: the packet must NOT match this too */
 } mqs_sc_packet;
 
 /* What an expectation (or one alternative of one_of) waits for. */
@@ -165,12 +166,19 @@ typedef struct mqs_sc_step {
     int64_t timeout_ms; /* -1: default (3000) */
     int64_t ms;         /* wait / expect_none */
     bool abrupt;        /* close */
+    bool exact;         /* ms and timeout_ms are not scaled by --timeout */
     bool has_pkt;       /* send / connect: pkt holds the packet */
     mqs_sc_packet pkt;
+    mqs_sc_packet *pkts; /* send "packets": several packets in one write */
+    size_t n_pkts;
     const uint8_t *hex; /* send: exact bytes (when has_pkt is false) */
     size_t hex_len;
     size_t *split; /* send: chunk sizes */
     size_t n_split;
+    bool ws_text;        /* send: as WebSocket text frames (the scenario requires ws) */
+    size_t ws_frame_max; /* send: WebSocket frames of at most this many bytes, 0: one frame */
+    bool no_client_cert; /* connect / open: TLS without the run's client certificate */
+    const char *ws_subprotocol; /* connect / open: the subprotocol the server must return */
     mqs_sc_expect expect; /* connect / expect / expect_none / expect_closed */
 } mqs_sc_step;
 

@@ -28,6 +28,7 @@ typedef struct ld {
     char *err;
     size_t errlen;
     unsigned uses; /* MQS_USES_* of all templates */
+    bool in_not;   /* parsing the inside of a "not": no nested "not" */
 } ld;
 
 /* ---- errors and paths ---- */
@@ -389,7 +390,7 @@ static const char *const k_all_match[] = {
     "dup",       "qos",         "retain",       "topic",           "payload", "payload_size",
     "packet_id", "return_code", "return_codes", "session_present", NULL};
 static const char *const k_type[] = {"type", NULL};
-static const char *const k_type_flags[] = {"type", "flags", NULL};
+static const char *const k_type_flags[] = {"type", "flags", "not", NULL};
 
 static const char *const *keys_for_type(int type)
 {
@@ -555,6 +556,30 @@ static void packet_init(mqs_sc_packet *p)
     p->dup = p->retain = p->session_present = p->clean_session = -1;
 }
 
+static int parse_packet(ld *l, const cJSON *j, bool match, int default_type, mqs_sc_packet *p);
+
+/* "not": {...}: a match the packet must not satisfy (e.g. a different packet id). */
+static int parse_not(ld *l, const cJSON *obj, mqs_sc_packet *p)
+{
+    const cJSON *j = get(obj, "not");
+    if (!j)
+        return 0;
+    size_t q = path_key(l, "not");
+    if (l->in_not)
+        return ld_fail(l, "\"not\" cannot be nested");
+    mqs_sc_packet *n = mqs_arena_alloc(l->arena, sizeof *n);
+    if (!n)
+        return ld_oom(l);
+    l->in_not = true;
+    int rc = parse_packet(l, j, true, p->type, n);
+    l->in_not = false;
+    if (rc < 0)
+        return -1;
+    p->not_match = n;
+    path_pop(l, q);
+    return 0;
+}
+
 /* A structured packet object: "type" required for send, optional for match. */
 static int parse_packet(ld *l, const cJSON *j, bool match, int default_type, mqs_sc_packet *p)
 {
@@ -574,9 +599,10 @@ static int parse_packet(ld *l, const cJSON *j, bool match, int default_type, mqs
     const char *const *fields = p->type ? keys_for_type(p->type) : k_all_match;
     if (match && p->type == MQS_CONNECT)
         return ld_fail(l, "a broker never sends CONNECT; expect another type");
-    if (check_keys(l, j, match ? k_type_flags : k_type, fields, NULL) < 0)
+    if (check_keys(l, j, match ? k_type_flags : k_type, fields, NULL) < 0 ||
+        parse_packet_fields(l, j, p) < 0)
         return -1;
-    return parse_packet_fields(l, j, p);
+    return match ? parse_not(l, j, p) : 0;
 }
 
 static int parse_raw(ld *l, const cJSON *j, mqs_sc_raw *r)
@@ -776,6 +802,21 @@ static int parse_save(ld *l, const cJSON *obj, mqs_sc_expect *e)
     return 0;
 }
 
+/* expect_none's optional "packet": only packets matching it break the silence; the
+ * others are read and dropped (e->pkts[0] is the filter). */
+static int parse_none_filter(ld *l, const cJSON *j, mqs_sc_expect *e)
+{
+    e->n_pkts = 1;
+    e->pkts = ld_array(l, 1, sizeof *e->pkts);
+    if (!e->pkts)
+        return ld_oom(l);
+    size_t p = path_key(l, "packet");
+    if (parse_packet(l, get(j, "packet"), true, 0, e->pkts) < 0)
+        return -1;
+    path_pop(l, p);
+    return 0;
+}
+
 /* The expectation keys of an expect step (or of connect's "expect" object). */
 static int parse_expectation(ld *l, const cJSON *obj, int default_type, mqs_sc_expect *e)
 {
@@ -857,14 +898,17 @@ typedef struct op_info {
     const char *const *keys;
 } op_info;
 
-static const char *const k_step_common[] = {"op", "client", "only", "note", "rule", "level", NULL};
-static const char *const k_op_connect[] = {"raw", "expect", "timeout_ms", NULL};
-static const char *const k_op_open[] = {"timeout_ms", NULL};
-static const char *const k_op_send[] = {"packet", "hex", "raw", "split", NULL};
+static const char *const k_step_common[] = {"op",   "client", "only",  "note",
+                                            "rule", "level",  "exact", NULL};
+static const char *const k_op_connect[] = {"raw",         "expect",         "timeout_ms",
+                                           "client_cert", "ws_subprotocol", NULL};
+static const char *const k_op_open[] = {"timeout_ms", "client_cert", "ws_subprotocol", NULL};
+static const char *const k_op_send[] = {"packet", "packets",  "hex",          "raw",
+                                        "split",  "ws_text", "ws_frame_max", NULL};
 static const char *const k_op_expect[] = {"packet",  "packets", "any_order",  "one_of",
                                           "observe", "save",    "closed",     "allow",
                                           "none",    "ms",      "timeout_ms", NULL};
-static const char *const k_op_expect_none[] = {"ms", NULL};
+static const char *const k_op_expect_none[] = {"ms", "packet", NULL};
 static const char *const k_op_expect_closed[] = {"timeout_ms", "allow", NULL};
 static const char *const k_op_close[] = {"abrupt", NULL};
 static const char *const k_op_wait[] = {"ms", NULL};
@@ -933,11 +977,67 @@ static int parse_split(ld *l, const cJSON *j, mqs_sc_step *s)
     return 0;
 }
 
+static int parse_send_packets(ld *l, const cJSON *j, mqs_sc_step *s)
+{
+    if (want_array(l, j, 1, &s->n_pkts) < 0)
+        return -1;
+    s->pkts = ld_array(l, s->n_pkts, sizeof *s->pkts);
+    if (!s->pkts)
+        return ld_oom(l);
+    size_t i = 0;
+    for (const cJSON *it = j->child; it; it = it->next, i++) {
+        size_t q = path_index(l, i);
+        if (parse_packet(l, it, false, 0, &s->pkts[i]) < 0)
+            return -1;
+        path_pop(l, q);
+    }
+    return 0;
+}
+
+/* A WebSocket-only key needs the scenario to require "ws" (so it SKIPs elsewhere). */
+static int need_ws(ld *l, const cJSON *j, const char *key)
+{
+    if (!get(j, key) || (l->sc->requires & MQS_REQ_WS))
+        return 0;
+    path_key(l, key);
+    return ld_fail(l, "WebSocket only: the scenario must have \"requires\": [\"ws\"]");
+}
+
+/* connect / open: "client_cert" and "ws_subprotocol". */
+static int parse_open_opts(ld *l, const cJSON *j, mqs_sc_step *s)
+{
+    bool cert = true;
+    if (opt_bool(l, j, "client_cert", &cert) < 0 || need_ws(l, j, "ws_subprotocol") < 0 ||
+        opt_text(l, j, "ws_subprotocol", true, &s->ws_subprotocol) < 0)
+        return -1;
+    s->no_client_cert = !cert;
+    return 0;
+}
+
+/* send: "ws_text" and "ws_frame_max" (exclusive: a text frame is never fragmented). */
+static int parse_ws_send(ld *l, const cJSON *j, mqs_sc_step *s)
+{
+    int64_t max = 0;
+    if (need_ws(l, j, "ws_text") < 0 || need_ws(l, j, "ws_frame_max") < 0 ||
+        opt_bool(l, j, "ws_text", &s->ws_text) < 0 ||
+        opt_int(l, j, "ws_frame_max", 1, 65535, &max) < 0)
+        return -1;
+    if (s->ws_text && max) {
+        path_key(l, "ws_frame_max");
+        return ld_fail(l, "a \"ws_text\" write goes in one text frame: drop \"ws_frame_max\"");
+    }
+    s->ws_frame_max = (size_t)max;
+    return 0;
+}
+
 static int step_send(ld *l, const cJSON *j, mqs_sc_step *s)
 {
-    const cJSON *pkt = get(j, "packet"), *hex = get(j, "hex");
-    if (!!pkt + !!hex != 1)
-        return ld_fail(l, "send needs exactly one of \"packet\" and \"hex\"");
+    const cJSON *pkt = get(j, "packet"), *pkts = get(j, "packets"), *hex = get(j, "hex");
+    if (!!pkt + !!pkts + !!hex != 1)
+        return ld_fail(l, "send needs exactly one of \"packet\", \"packets\" and \"hex\"");
+    if (get(j, "raw") && !pkt)
+        return ld_fail(l, "\"raw\" overrides a single structured \"packet\"; \"hex\" is sent "
+                          "as is");
     size_t p;
     if (pkt) {
         p = path_key(l, "packet");
@@ -945,9 +1045,12 @@ static int step_send(ld *l, const cJSON *j, mqs_sc_step *s)
             return -1;
         path_pop(l, p);
         s->has_pkt = true;
+    } else if (pkts) {
+        p = path_key(l, "packets");
+        if (parse_send_packets(l, pkts, s) < 0)
+            return -1;
+        path_pop(l, p);
     } else {
-        if (get(j, "raw"))
-            return ld_fail(l, "\"raw\" overrides a structured \"packet\"; \"hex\" is sent as is");
         p = path_key(l, "hex");
         if (parse_hex(l, hex, s) < 0)
             return -1;
@@ -966,7 +1069,7 @@ static int step_send(ld *l, const cJSON *j, mqs_sc_step *s)
             return -1;
         path_pop(l, p);
     }
-    return 0;
+    return parse_ws_send(l, j, s);
 }
 
 static int step_connect(ld *l, const cJSON *j, mqs_sc_step *s)
@@ -984,7 +1087,8 @@ static int step_connect(ld *l, const cJSON *j, mqs_sc_step *s)
         path_pop(l, p);
     }
     return parse_connect_expect(l, j, &s->expect) < 0 ||
-                   opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms) < 0
+                   opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms) < 0 ||
+                   parse_open_opts(l, j, s) < 0
                ? -1
                : 0;
 }
@@ -1002,7 +1106,9 @@ static int step_ops(ld *l, const cJSON *j, mqs_sc_step *s)
         return opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms);
     case MQS_OP_EXPECT_NONE:
         s->expect.kind = MQS_EXP_NONE;
-        return parse_ms(l, j, "ms", true, &s->expect.ms);
+        if (parse_ms(l, j, "ms", true, &s->expect.ms) < 0)
+            return -1;
+        return get(j, "packet") ? parse_none_filter(l, j, &s->expect) : 0;
     case MQS_OP_EXPECT_CLOSED:
         s->expect.kind = MQS_EXP_CLOSED;
         return parse_allow(l, j, &s->expect.allow) < 0 ||
@@ -1014,6 +1120,9 @@ static int step_ops(ld *l, const cJSON *j, mqs_sc_step *s)
     case MQS_OP_WAIT:
         return parse_ms(l, j, "ms", true, &s->ms);
     case MQS_OP_OPEN:
+        return opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms) < 0
+                   ? -1
+                   : parse_open_opts(l, j, s);
     case MQS_OP_PING:
         return opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms);
     case MQS_OP_DISCONNECT:
@@ -1065,7 +1174,9 @@ static int step_common(ld *l, const cJSON *j, mqs_sc_step *s)
             return -1;
         path_pop(l, p);
     }
-    return opt_text(l, j, "note", true, &s->note) < 0 || opt_text(l, j, "rule", false, &s->rule) < 0
+    return opt_text(l, j, "note", true, &s->note) < 0 ||
+                   opt_text(l, j, "rule", false, &s->rule) < 0 ||
+                   opt_bool(l, j, "exact", &s->exact) < 0
                ? -1
                : 0;
 }

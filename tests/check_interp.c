@@ -15,6 +15,7 @@
 #include "codec/mqtt.h"
 #include "conformance/alloc.h"
 #include "conformance/interp.h"
+#include "conformance/runner.h"
 #include "conformance/scenario.h"
 
 /* ---- the scripted peer ---- */
@@ -29,6 +30,12 @@ typedef struct peer {
     uint8_t got[65536]; /* every byte received, all connections */
     size_t n_got;
     volatile int stop;
+    /* Connection threads, joined by peer_stop so none outlives the test (their fd is -1
+     * once the thread closed it; a slot whose thread was joined is reused; guarded by lock). */
+    pthread_t conn_th[64];
+    int conn_fd[64];
+    bool joined[64];
+    size_t n_conn;
 } peer;
 
 static size_t unhex(const char *h, uint8_t *out, size_t cap)
@@ -54,7 +61,17 @@ static void send_hex(int fd, const char *h)
 typedef struct conn_arg {
     peer *p;
     int fd;
+    size_t slot;
 } conn_arg;
+
+/* Closes a connection's fd and marks its slot closed, so peer_stop leaves it alone. */
+static void conn_close(peer *p, size_t slot, int fd)
+{
+    pthread_mutex_lock(&p->lock);
+    p->conn_fd[slot] = -1;
+    close(fd);
+    pthread_mutex_unlock(&p->lock);
+}
 
 /* Answers each whole packet by its type. */
 static void *conn_main(void *arg)
@@ -62,6 +79,7 @@ static void *conn_main(void *arg)
     conn_arg *ca = arg;
     peer *p = ca->p;
     int fd = ca->fd;
+    size_t slot = ca->slot;
     free(ca);
     if (p->greeting)
         send_hex(fd, p->greeting);
@@ -93,12 +111,37 @@ static void *conn_main(void *arg)
             }
             if (r && !strcmp(r, "close"))
                 goto out;
+            if (r && !strcmp(r, "big")) { /* PUBLISH "a", 200000 bytes of the pattern */
+                size_t plen = 200000;
+                uint8_t *b = malloc(plen + 16);
+                size_t k = 0;
+                b[k++] = 0x30;
+                uint32_t rl = (uint32_t)(3 + plen);
+                do {
+                    uint8_t byte = rl % 128;
+                    rl /= 128;
+                    b[k++] = (uint8_t)(byte | (rl ? 0x80 : 0));
+                } while (rl);
+                b[k++] = 0;
+                b[k++] = 1;
+                b[k++] = 'a';
+                for (size_t i = 0; i < plen; i++)
+                    b[k++] = (uint8_t)('a' + i % 26);
+                for (size_t off = 0; off < k;) { /* in pieces, as a network would */
+                    size_t piece = k - off < 7000 ? k - off : 7000;
+                    if (send(fd, b + off, piece, MSG_NOSIGNAL) < 0)
+                        break;
+                    off += piece;
+                }
+                free(b);
+                continue;
+            }
             if (r)
                 send_hex(fd, r);
         }
     }
 out:
-    close(fd);
+    conn_close(p, slot, fd);
     return NULL;
 }
 
@@ -109,12 +152,35 @@ static void *peer_main(void *arg)
         int fd = accept(p->lfd, NULL, NULL);
         if (fd < 0)
             break;
+        pthread_mutex_lock(&p->lock);
+        size_t slot = 0;
+        while (slot < p->n_conn && !(p->conn_fd[slot] < 0 && !p->joined[slot]))
+            slot++;
+        if (slot < p->n_conn) { /* a finished connection: join it and reuse its slot */
+            pthread_mutex_unlock(&p->lock);
+            pthread_join(p->conn_th[slot], NULL);
+            pthread_mutex_lock(&p->lock);
+            p->joined[slot] = true;
+        } else if (slot == sizeof p->conn_th / sizeof p->conn_th[0]) {
+            pthread_mutex_unlock(&p->lock);
+            close(fd);
+            continue;
+        }
         conn_arg *ca = malloc(sizeof *ca);
         ca->p = p;
         ca->fd = fd;
-        pthread_t th;
-        pthread_create(&th, NULL, conn_main, ca);
-        pthread_detach(th);
+        ca->slot = slot;
+        p->conn_fd[slot] = fd;
+        if (pthread_create(&p->conn_th[slot], NULL, conn_main, ca) == 0) {
+            p->joined[slot] = false;
+            if (slot == p->n_conn)
+                p->n_conn++;
+        } else {
+            p->conn_fd[slot] = -1;
+            close(fd);
+            free(ca);
+        }
+        pthread_mutex_unlock(&p->lock);
     }
     return NULL;
 }
@@ -139,6 +205,17 @@ static void peer_stop(peer *p)
     shutdown(p->lfd, SHUT_RDWR);
     close(p->lfd);
     pthread_join(p->th, NULL);
+    /* Wake every connection thread still in recv, then wait for all of them. */
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_conn; i++)
+        if (p->conn_fd[i] >= 0)
+            shutdown(p->conn_fd[i], SHUT_RDWR);
+    size_t n = p->n_conn;
+    pthread_mutex_unlock(&p->lock);
+    for (size_t i = 0; i < n; i++)
+        if (!p->joined[i])
+            pthread_join(p->conn_th[i], NULL);
+    pthread_mutex_destroy(&p->lock);
 }
 
 /* A peer that behaves like a small correct broker for one client. */
@@ -279,7 +356,7 @@ static const vcase vcases[] = {
      "MUST",
      "",
      CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
-               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 300}",
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 2000}",
      {"12:3000"},
      NULL,
      MQS_VERDICT_FAIL,
@@ -354,11 +431,34 @@ static const vcase vcases[] = {
      "MUST",
      "",
      CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
-               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 500}",
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 2000}",
      {NULL},
      NULL,
      MQS_VERDICT_FAIL,
-     "expected no packet on client a for 500 ms, got PINGRESP",
+     "expected no packet on client a for 2000 ms, got PINGRESP",
+     NULL},
+    {"none with a filter ignores other packets",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 200, \"packet\": "
+               "{\"type\": \"PUBLISH\", \"topic\": \"x\"}}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"none with a filter fails on a match",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBREL\"}}, "
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 2000, \"packet\": "
+               "{\"type\": \"PUBCOMP\"}}",
+     {"06:70020001", NULL},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "expected no PUBCOMP on client a for 2000 ms, got PUBCOMP id=1",
      NULL},
     {"observe",
      "MUST",
@@ -429,9 +529,8 @@ static const vcase vcases[] = {
     {"leftover publish",
      "MUST",
      "",
-     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
-               "{\"op\": \"wait\", \"ms\": 200}",
-     {"12:3003000161"},
+     CONNECT_A ", {\"op\": \"ping\", \"client\": \"a\"}",
+     {"12:d0003003000161"},
      NULL,
      MQS_VERDICT_FAIL,
      "client a received PUBLISH qos=0 topic=\"a\" payload=\"\", which no step expected",
@@ -439,9 +538,8 @@ static const vcase vcases[] = {
     {"leftover allowed",
      "MUST",
      "\"allow_extra\": true,",
-     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
-               "{\"op\": \"wait\", \"ms\": 200}",
-     {"12:3003000161"},
+     CONNECT_A ", {\"op\": \"ping\", \"client\": \"a\"}",
+     {"12:d0003003000161"},
      NULL,
      MQS_VERDICT_PASS,
      NULL,
@@ -508,6 +606,29 @@ static const vcase vcases[] = {
                "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
                "{\"op\": \"expect_closed\", \"client\": \"a\"}",
      {"12:close"},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"pipelined packets",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packets\": [{\"type\": \"PINGREQ\"}, "
+               "{\"type\": \"PINGREQ\"}]}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PINGRESP\"}}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PINGRESP\"}}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"large frame",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", "
+               "\"topic\": \"a\", \"payload_size\": 200000}}",
+     {"12:big"},
      NULL,
      MQS_VERDICT_PASS,
      NULL,
@@ -679,6 +800,174 @@ START_TEST(allocation_failures)
 }
 END_TEST
 
+/* "exact" steps keep their times whatever --timeout says; others scale. */
+START_TEST(exact_times)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario *s = scenario("MUST", "",
+                               CONNECT_A ", {\"op\": \"wait\", \"ms\": 100, \"exact\": true}, "
+                                         "{\"op\": \"expect_none\", \"client\": \"a\", "
+                                         "\"ms\": 100, \"exact\": true}");
+    outcome o;
+    run_case(&p, s, NULL, NULL, 20.0, &o);
+    expect_verdict(&o, MQS_VERDICT_PASS, NULL);
+    ck_assert_msg(o.res.duration_ms < 1500, "took %.0f ms", o.res.duration_ms);
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    s = scenario("MUST", "", CONNECT_A ", {\"op\": \"wait\", \"ms\": 100}");
+    run_case(&p, s, NULL, NULL, 5.0, &o);
+    expect_verdict(&o, MQS_VERDICT_PASS, NULL);
+    ck_assert_msg(o.res.duration_ms >= 480, "took %.0f ms", o.res.duration_ms);
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    peer_stop(&p);
+}
+END_TEST
+
+/* ---- the runner ---- */
+
+static void count_progress(void *ud, const mqs_case_result *r, size_t done, size_t total)
+{
+    size_t *calls = ud;
+    (*calls)++;
+    ck_assert_ptr_nonnull(r->id);
+    ck_assert_uint_le(done, total);
+}
+
+static void runner_set(mqs_scenario_set *set)
+{
+    memset(set, 0, sizeof *set);
+    const char *steps[] = {CONNECT_A ", {\"op\": \"ping\", \"client\": \"a\"}",
+                           "{\"op\": \"connect\", \"client\": \"b\", \"expect\": "
+                           "{\"return_code\": 5}}"};
+    for (int i = 0; i < 2; i++) {
+        char json[2048];
+        snprintf(json, sizeof json,
+                 "{\"id\": \"qos.r%d\", \"title\": \"t\", \"area\": \"qos\", "
+                 "\"statements\": [\"MQTT-9.9.9-1\"], \"protocols\": [\"3.1\", \"3.1.1\"], "
+                 "\"level\": \"MUST\", \"clients\": [\"a\", \"b\"], \"steps\": [%s]}",
+                 i, steps[i]);
+        mqs_scenario *sc;
+        char err[256];
+        ck_assert_int_eq(
+            mqs_scenario_load_buf("t", (const uint8_t *)json, strlen(json), &sc, err, sizeof err),
+            0);
+        set->items = realloc(set->items, (set->n + 1) * sizeof *set->items);
+        set->items[set->n++] = sc;
+    }
+}
+
+static void runner_set_free(mqs_scenario_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        mqs_scenario_free(set->items[i]);
+    free(set->items);
+}
+
+START_TEST(runner_runs_cases)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario_set set;
+    runner_set(&set);
+    mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = p.port};
+    size_t calls = 0;
+    const char *filters[] = {"qos.*"};
+    mqs_run_opts o = {.endpoints = &ep,
+                      .n_endpoints = 1,
+                      .protocols = MQS_PROTO_31 | MQS_PROTO_311,
+                      .jobs = 3,
+                      .timeout_factor = 0.2, /* the probe waits 1 s x 0.2 for $SYS */
+                      .filters = filters,
+                      .n_filters = 1,
+                      .tool_version = "9.9",
+                      .progress = count_progress,
+                      .progress_ud = &calls};
+    ck_assert_uint_eq(mqs_run_count(&set, &o), 4);
+    mqs_report rep;
+    memset(&rep, 0, sizeof rep);
+    char err[256];
+    ck_assert_int_eq(mqs_run(&set, &o, &rep, err, sizeof err), MQS_RUN_OK);
+    ck_assert_uint_eq(calls, 4);
+    ck_assert_uint_eq(rep.n_cases, 4);
+    ck_assert_uint_eq(rep.counts[MQS_VERDICT_PASS], 2);
+    ck_assert_uint_eq(rep.counts[MQS_VERDICT_FAIL], 2);
+    ck_assert_str_eq(rep.cases[0].id, "qos.r0"); /* report order: scenario, then version */
+    ck_assert_str_eq(rep.cases[0].protocol, "3.1.1");
+    ck_assert_str_eq(rep.cases[1].protocol, "3.1");
+    ck_assert_str_eq(rep.cases[3].id, "qos.r1");
+    ck_assert_str_eq(rep.tool_version, "9.9");
+    ck_assert_uint_eq(rep.n_protocols, 2);
+    ck_assert_str_eq(rep.transports[0], "tcp");
+    char want[64];
+    snprintf(want, sizeof want, "tcp://127.0.0.1:%u", p.port);
+    ck_assert_str_eq(rep.target, want);
+    ck_assert_ptr_nonnull(rep.started_at);
+    mqs_report_free(&rep);
+    runner_set_free(&set);
+    peer_stop(&p);
+}
+END_TEST
+
+START_TEST(runner_unreachable)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    uint16_t port = p.port;
+    peer_stop(&p); /* nobody listens there now */
+    mqs_scenario_set set;
+    runner_set(&set);
+    mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = port};
+    mqs_run_opts o = {.endpoints = &ep,
+                      .n_endpoints = 1,
+                      .protocols = MQS_PROTO_311,
+                      .jobs = 2,
+                      .timeout_factor = 1.0};
+    mqs_report rep;
+    memset(&rep, 0, sizeof rep);
+    char err[256];
+    ck_assert_int_eq(mqs_run(&set, &o, &rep, err, sizeof err), MQS_RUN_UNREACHABLE);
+    ck_assert_ptr_nonnull(strstr(err, "cannot reach tcp://127.0.0.1:"));
+    mqs_report_free(&rep);
+    runner_set_free(&set);
+}
+END_TEST
+
+START_TEST(runner_allocation_failures)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario_set set;
+    runner_set(&set);
+    mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = p.port};
+    mqs_run_opts o = {.endpoints = &ep,
+                      .n_endpoints = 1,
+                      .protocols = MQS_PROTO_31 | MQS_PROTO_311,
+                      .jobs = 2,
+                      .timeout_factor = 0.2};
+    int ok = 0;
+    for (long n = 0; n < 300; n += 13) {
+        mqs_report rep;
+        memset(&rep, 0, sizeof rep);
+        char err[256];
+        mqs_alloc_fail_after(n);
+        int rc = mqs_run(&set, &o, &rep, err, sizeof err);
+        mqs_alloc_fail_after(-1);
+        ck_assert(rc == MQS_RUN_OK || rc == MQS_RUN_NOMEM);
+        ok += rc == MQS_RUN_OK && rep.counts[MQS_VERDICT_ERROR] == 0;
+        mqs_report_free(&rep);
+    }
+    ck_assert_int_gt(ok, 0);
+    runner_set_free(&set);
+    peer_stop(&p);
+}
+END_TEST
+
 Suite *interp_suite(void)
 {
     Suite *s = suite_create("interp");
@@ -687,10 +976,17 @@ Suite *interp_suite(void)
     tcase_add_test(t, skip_requirements);
     tcase_add_test(t, password_redacted);
     tcase_add_test(t, cleanup_runs);
+    tcase_add_test(t, exact_times);
     tcase_set_timeout(t, 20);
+    suite_add_tcase(s, t);
+    t = tcase_create("runner");
+    tcase_add_test(t, runner_runs_cases);
+    tcase_add_test(t, runner_unreachable);
+    tcase_set_timeout(t, 30);
     suite_add_tcase(s, t);
     t = tcase_create("malformed");
     tcase_add_test(t, allocation_failures);
+    tcase_add_test(t, runner_allocation_failures);
     tcase_set_timeout(t, 120);
     suite_add_tcase(s, t);
     return s;

@@ -121,9 +121,13 @@ static void fn_fin(peer *p, int fd)
     peer_drain(p, fd);
 }
 
+/* Resets the connection once the client has sent a byte: resetting straight after accept
+ * could race the client's own connect completion (then open, not read, sees the RST). */
 static void fn_rst(peer *p, int fd)
 {
     (void)p;
+    uint8_t b;
+    (void)recv(fd, &b, 1, 0);
     struct linger lg = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }
@@ -323,6 +327,7 @@ START_TEST(tcp_rst_is_reset)
 {
     peer p;
     mqs_conn *c = connect_peer(&p, fn_rst, 0, MQS_TR_TCP, NULL, NULL);
+    ck_assert_int_eq(mqs_conn_write(c, (const uint8_t *)"x", 1, mqs_now_ms() + 1000), MQS_NET_OK);
     peer_join(&p);
     uint8_t buf[16];
     size_t got;

@@ -241,6 +241,9 @@ static const match_case matches[] = {
     {EXP("{\"flags\": 2}"), "62020005", 1, NULL},
     {EXP("{\"type\": \"PUBREL\", \"flags\": 0}"), "62020005", 0, "flags is 2, expected 0"},
     {EXP("{}"), "d000", 1, NULL},
+    {EXP("{\"type\": \"PUBACK\", \"not\": {\"packet_id\": 5}}"), "40020006", 1, NULL},
+    {EXP("{\"type\": \"PUBACK\", \"not\": {\"packet_id\": 5}}"), "40020005", 0,
+     "it matches the excluded PUBACK id=5"},
 };
 
 START_TEST(matching)

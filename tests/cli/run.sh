@@ -117,5 +117,36 @@ done <tests/vectors/malformed.tsv
 if [ "$vec_bad" -eq 0 ] && [ "$vec_ok" -gt 200 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 echo "cli: $vec_ok vectors checked through decode/encode, $vec_bad wrong"
 
+# ---- run / list (no broker: usage errors, bad scenario files, an unreachable port) ----
+expect_rc 0 "run --help" -- "$bin" run --help
+expect_out '^usage: mqttspec run' "run --help text"
+expect_rc 0 "list --help" -- "$bin" list --help
+expect_rc 0 "list" -- "$bin" list
+expect_out '^[0-9]+ scenarios$' "list counts the scenarios"
+expect_rc 0 "list --filter" -- "$bin" list --filter connect.reserved-flag
+expect_out '^connect.reserved-flag +3.1.1 +MUST +MQTT-3.1.2-3' "list line: id, versions, level, statements"
+expect_rc 0 "list --json" -- "$bin" list --json --filter MQTT-3.1.2-3
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d and all(set(x)>={"id","protocols","statements","level"} for x in d)' "$tmp/out"; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: list --json is not the documented JSON" >&2; fi
+printf '{"id": "connect.mine", "title": "t", "area": "connect", "statements": ["X"], "protocols": ["3.1.1"], "level": "MUST", "clients": ["a"], "steps": [{"op": "ping", "client": "a", "bogus": 1}]}' >"$tmp/bad.json"
+expect_rc 2 "list --scenario bad file" -- "$bin" list --scenario "$tmp/bad.json"
+if grep -q 'bad.json: steps\[0\]: unknown key "bogus"' "$tmp/err"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: bad scenario error does not name file and path: $(cat "$tmp/err")" >&2; fi
+expect_rc 2 "run --scenario bad file" -- "$bin" run --port 1 --scenario "$tmp/bad.json"
+expect_rc 2 "list --scenario-dir missing" -- "$bin" list --scenario-dir "$tmp/nope"
+cp conformance/scenarios/connect/reserved-flag.json "$tmp/dup.json"
+expect_rc 2 "run duplicate scenario id" -- "$bin" run --port 1 --scenario "$tmp/dup.json"
+expect_rc 2 "run unknown option" -- "$bin" run --bogus
+expect_rc 2 "run --jobs 0" -- "$bin" run --jobs 0
+expect_rc 2 "run --timeout 0" -- "$bin" run --timeout 0
+expect_rc 2 "run --protocol 5" -- "$bin" run --protocol 5
+expect_rc 2 "run --no-builtin alone" -- "$bin" run --no-builtin
+expect_rc 2 "run --password without --username" -- "$bin" run --password x
+expect_rc 2 "run --filter matching nothing" -- "$bin" run --port 1 --filter no.such.scenario
+free_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+expect_rc 3 "run unreachable" -- "$bin" run --port "$free_port" --report-dir "$tmp/rep"
+if [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "cannot reach tcp://127.0.0.1:$free_port" "$tmp/err"; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: unreachable is not one line: $(cat "$tmp/err")" >&2; fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
