@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/endpoint.h"
+#include "conformance/interp.h"
 #include "conformance/replay.h"
 #include "conformance/result.h"
 #include "fuzz/live/livefuzz.h"
@@ -24,6 +25,7 @@ typedef struct fuzz_cli {
     bool seed_given, case_given, bounded, progress_off;
     char target[300];
     const char *ignore[64];
+    char ignore_store[64][96]; /* patterns read by --ignore-file */
     char report_dir[400];
 } fuzz_cli;
 
@@ -54,6 +56,7 @@ static void usage(FILE *out)
             "  --report-dir DIR        where findings go (default reports/fuzz/HOST-PORT)\n"
             "  --ignore SIG            do not report findings whose signature oracle:rule:TYPE matches\n"
             "                          the glob SIG (repeatable), e.g. 'no-close:MQTT-2.2.2-1:PUBREC'\n"
+            "  --ignore-file F         --ignore for every line of F (# comments and blank lines skipped)\n"
             "  --pid PID               also watch this local broker process for a crash\n"
             "  --restart CMD           shell command that restarts the broker after a crash; go on\n"
             "  --no-progress           no progress line (it shows on a terminal only anyway)\n",
@@ -114,6 +117,34 @@ static int number_opt(fuzz_cli *f, const char *name, const char *v)
     return 1;
 }
 
+/* --ignore-file: one signature glob per line. @return 1, or -1 (unreadable, too many). */
+static int read_ignore_file(fuzz_cli *f, const char *path)
+{
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return -1;
+    char line[256];
+    int rc = 1;
+    while (rc == 1 && fgets(line, sizeof line, in)) {
+        size_t n = strcspn(line, "\r\n");
+        line[n] = '\0';
+        const char *p = line + strspn(line, " \t");
+        if (!*p || *p == '#')
+            continue;
+        size_t k = f->o.n_ignore;
+        if (k == sizeof f->ignore / sizeof f->ignore[0] || strlen(p) >= sizeof f->ignore_store[0]) {
+            rc = -1;
+            break;
+        }
+        snprintf(f->ignore_store[k], sizeof f->ignore_store[k], "%s", p);
+        f->ignore[k] = f->ignore_store[k];
+        f->o.n_ignore = k + 1;
+        f->o.ignore = f->ignore;
+    }
+    fclose(in);
+    return rc;
+}
+
 /* The fuzzer's own options. @return 1 consumed, 0 unknown, -1 bad or missing value. */
 static int own_opt(fuzz_cli *f, int argc, char **argv, int *i)
 {
@@ -125,7 +156,7 @@ static int own_opt(fuzz_cli *f, int argc, char **argv, int *i)
     if (strncmp(a, "--", 2) != 0)
         return 0;
     bool known = !strcmp(a, "--protocol") || !strcmp(a, "--report-dir") || !strcmp(a, "--restart") ||
-                 !strcmp(a, "--ignore");
+                 !strcmp(a, "--ignore") || !strcmp(a, "--ignore-file");
     int r = 0;
     if (!known && (r = number_opt(f, a, "0")) == 0)
         return 0;
@@ -140,6 +171,8 @@ static int own_opt(fuzz_cli *f, int argc, char **argv, int *i)
         f->o.report_dir = v;
         return v[0] ? 1 : -1;
     }
+    if (!strcmp(a, "--ignore-file"))
+        return read_ignore_file(f, v);
     if (!strcmp(a, "--ignore")) {
         if (f->o.n_ignore == sizeof f->ignore / sizeof f->ignore[0] || !v[0])
             return -1;
@@ -217,6 +250,7 @@ static int finish(fuzz_cli *f)
     f->o.progress = !f->progress_off && isatty(STDERR_FILENO);
     f->o.replay = replay;
     f->o.replay_ud = f;
+    mqs_make_token(f->o.token); /* the runner's kind of token: unique per run */
     return MQS_EXIT_OK;
 }
 

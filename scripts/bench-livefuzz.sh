@@ -11,11 +11,7 @@ trap 'bash "$ROOT/scripts/mosquitto.sh" stop "$WORK/broker" >/dev/null 2>&1; rm 
 bash "$ROOT/scripts/mosquitto.sh" start "$WORK/broker" plain >/dev/null || exit 1
 # shellcheck disable=SC1091
 . "$WORK/broker/env"
-IGNORE=()
-while read -r sig; do
-    case $sig in '' | '#'*) continue ;; esac
-    IGNORE+=(--ignore "$sig")
-done <"$ROOT/tests/integration/mosquitto-2.0.11.known"
+IGNORE=(--ignore-file "$ROOT/tests/integration/mosquitto-2.0.11.known")
 "$BIN" fuzz --port "$MQS_PORT" --seconds "$SECS" --jobs 2 --seed 1 --no-progress \
     --report-dir "$WORK/reports" "${IGNORE[@]}" >"$WORK/out" 2>&1
 line=$(grep -E 'cases in .* cases/s' "$WORK/out" | head -n 1)

@@ -37,6 +37,7 @@ typedef struct mqs_lf_opts {
     const char *restart;    /* shell command that restarts the broker after a crash, or NULL */
     const char *report_dir; /* where findings go */
     const char *target;     /* "host:port" for texts */
+    char token[9];          /* the run's token, [a-z0-9]{8}: names every client id and topic */
     const char *const *ignore; /* signatures not reported ("oracle:rule:TYPE", fnmatch globs) */
     /* Optional: replays a saved scenario file with the conformance runner; returns
      * 1 when it fails there (the finding reproduces), 0 when it passes, -1 when it

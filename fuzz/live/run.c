@@ -464,20 +464,6 @@ static void progress(run *r)
             (unsigned long long)atomic_load(&r->findings));
 }
 
-static void random_token(char out[9])
-{
-    static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    uint8_t rnd[8] = {0};
-    FILE *f = fopen("/dev/urandom", "rb");
-    size_t got = f ? fread(rnd, 1, sizeof rnd, f) : 0;
-    if (f)
-        fclose(f);
-    uint64_t mix = (uint64_t)mqs_now_ms() * UINT64_C(6364136223846793005) ^ (uint64_t)getpid();
-    for (size_t i = 0; i < 8; i++)
-        out[i] = digits[(unsigned)(i < got ? rnd[i] : (uint8_t)(mix >> (i * 8))) % 36u];
-    out[8] = '\0';
-}
-
 static void summary(run *r, mqs_lf_summary *sum)
 {
     FILE *out = r->o->out;
@@ -523,7 +509,8 @@ int mqs_lf_run(const mqs_lf_opts *o, mqs_lf_summary *sum)
     r->t.password = o->password;
     r->t.timeout_ms = o->timeout_ms;
     r->t.pid = o->pid;
-    random_token(r->t.token);
+    memcpy(r->t.token, o->token, sizeof r->t.token);
+    r->t.token[8] = '\0';
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     atomic_init(&r->next_case, o->first_case);

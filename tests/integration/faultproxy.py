@@ -47,6 +47,15 @@ def rewrite(mode, frame):
     return frame
 
 
+def shut(*socks):
+    """Ends both directions of a proxied connection."""
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def pump_down(mode, up, down):
     """Broker -> client, frame by frame."""
     buf = b""
@@ -70,11 +79,7 @@ def pump_down(mode, up, down):
                     down.sendall(out)
     except OSError:
         pass
-    for s in (up, down):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    shut(up, down)
 
 
 def pump_up(mode, down, up):
@@ -100,11 +105,7 @@ def pump_up(mode, down, up):
             up.sendall(data)
     except OSError:
         pass
-    for s in (up, down):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    shut(up, down)
 
 
 def serve(mode, client, upstream_port):

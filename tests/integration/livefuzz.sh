@@ -31,11 +31,7 @@ bash "$ROOT/scripts/mosquitto.sh" start "$BROKER" plain >/dev/null || {
 }
 # shellcheck disable=SC1091
 . "$BROKER/env"
-IGNORE=()
-while read -r sig; do
-    case $sig in '' | '#'*) continue ;; esac
-    IGNORE+=(--ignore "$sig")
-done <"$ROOT/tests/integration/mosquitto-2.0.11.known"
+IGNORE=(--ignore-file "$ROOT/tests/integration/mosquitto-2.0.11.known")
 
 pass=0
 fail=0
