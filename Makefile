@@ -25,6 +25,11 @@ GEN_SRC   := $(BUILD)/gen/scenarios_embedded.c
 
 LIB_SRC := $(CODEC_SRC) $(NET_SRC) $(CONF_SRC)
 
+# The live-broker fuzzer (`mqttspec fuzz`, fuzz/live/): part of the binary and of the
+# unit tests, unlike the libFuzzer harnesses in fuzz/*.c (fuzz/fuzz.mk).
+LIVEFUZZ_SRC := $(sort $(wildcard fuzz/live/*.c))
+LIB_SRC += $(LIVEFUZZ_SRC)
+
 obj   = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 aobj  = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
 
@@ -34,7 +39,7 @@ CHECK     := $(BUILD)/check_mqttspec
 CHECK_ASAN:= $(BUILD)/asan/check_mqttspec
 CODEC_LIB := $(BUILD)/libmqscodec.a
 
-.PHONY: all check check-unit check-fuzz check-integration deps demo matrix bench fuzz install clean format
+.PHONY: all check check-unit check-fuzz check-integration deps demo matrix mutants bench fuzz install clean format
 all: $(BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -102,6 +107,9 @@ check-integration: $(BIN) $(BIN_ASAN)
 	bash tests/integration/net.sh $(BIN) $(BIN_ASAN)
 	bash tests/integration/run.sh $(BIN) $(BIN_ASAN)
 
+# The whole suite against mosquitto made to break one rule at a time (tests/integration/MUTANTS.md).
+mutants: $(BIN) ; bash tests/integration/mutants.sh $(BIN)
+
 # Certify every broker of scripts/brokers/ and write reports/matrix.{md,html}.
 matrix: $(BIN)
 	bash scripts/matrix.sh $(BIN)
@@ -111,8 +119,9 @@ demo:
 	$(MAKE) --no-print-directory $(BIN)
 	bash scripts/demo.sh $(BIN)
 
-bench: $(BUILD)/bench_codec
+bench: $(BUILD)/bench_codec $(BIN)
 	$(BUILD)/bench_codec
+	bash scripts/bench-livefuzz.sh $(BIN) 10
 
 $(BUILD)/bench_codec: tests/bench/bench_codec.c $(CODEC_LIB)
 	$(CC) $(STD) $(WARN) -O2 -g -I. -o $@ $^
