@@ -84,6 +84,8 @@ for b in $BROKERS; do
         creds=()
         [ -n "${MQS_USER:-}" ] && creds=(--username "$MQS_USER" --password-file "$passfile")
         common=(--host "${MQS_HOST:-127.0.0.1}")
+        # wanted T: the matrix runs transport T on this broker (MQS_MATRIX_TRANSPORTS).
+        wanted() { [ -z "${MQS_MATRIX_TRANSPORTS:-}" ] || [[ ",$MQS_MATRIX_TRANSPORTS," == *",$1,"* ]]; }
         everywhere=()
         if [ "${MQS_NO_ANONYMOUS:-0}" = 1 ]; then
             everywhere=("${creds[@]}" --no-anonymous)
@@ -96,11 +98,11 @@ for b in $BROKERS; do
         else
             run_one "$slug" "$name" tcp "${common[@]}" --port "$MQS_PORT" "${everywhere[@]}"
         fi
-        if [ -n "${MQS_TLS_PORT:-}" ]; then
+        if [ -n "${MQS_TLS_PORT:-}" ] && wanted tls; then
             run_one "$slug" "$name" tls "${common[@]}" --port "$MQS_TLS_PORT" --transport tls \
                 --cafile "$MQS_CAFILE" "${everywhere[@]}"
         fi
-        if [ -n "${MQS_MTLS_PORT:-}" ]; then
+        if [ -n "${MQS_MTLS_PORT:-}" ] && wanted mtls; then
             run_one "$slug" "$name" mtls "${common[@]}" --port "$MQS_MTLS_PORT" --transport tls \
                 --cafile "$MQS_CAFILE" --cert "$MQS_CERTS/client.crt" --key "$MQS_CERTS/client.key" \
                 "${everywhere[@]}"
@@ -109,11 +111,11 @@ for b in $BROKERS; do
         wsx=()
         IFS=, read -r -a wsids <<<"${MQS_WS_EXCLUDE:-}"
         for id in "${wsids[@]}"; do wsx+=(--exclude "$id"); done
-        if [ -n "${MQS_WS_PORT:-}" ]; then
+        if [ -n "${MQS_WS_PORT:-}" ] && wanted ws; then
             run_one "$slug" "$name" ws "${common[@]}" --port "$MQS_WS_PORT" --transport ws \
                 --ws-path "${MQS_WS_PATH:-/mqtt}" "${everywhere[@]}" "${wsx[@]}"
         fi
-        if [ -n "${MQS_WSS_PORT:-}" ]; then
+        if [ -n "${MQS_WSS_PORT:-}" ] && wanted wss; then
             run_one "$slug" "$name" wss "${common[@]}" --port "$MQS_WSS_PORT" --transport wss \
                 --ws-path "${MQS_WS_PATH:-/mqtt}" --cafile "$MQS_CAFILE" "${everywhere[@]}" "${wsx[@]}"
         fi

@@ -205,7 +205,7 @@ mqs_probe() {
 # The optional lines of DIR/env, in this order.
 ENV_KEYS=(MQS_PORT MQS_TLS_PORT MQS_MTLS_PORT MQS_WS_PORT MQS_WSS_PORT MQS_WS_PATH
     MQS_AUTH_PORT MQS_USER MQS_PASS MQS_AUTH_ANONYMOUS MQS_NO_ANONYMOUS MQS_NO_V31
-    MQS_CERTS MQS_CAFILE MQS_WS_EXCLUDE)
+    MQS_CERTS MQS_CAFILE MQS_WS_EXCLUDE MQS_MATRIX_TRANSPORTS)
 
 # mqs_write_env: DIR/env (mode 600) from the variables start has set; see README.md.
 mqs_write_env() {
