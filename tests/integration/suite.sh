@@ -238,13 +238,13 @@ fake() {
 }
 
 echo "== fake brokers"
-fake silent 1 "no packet within 1500 ms on client a (expected CONNACK rc=0" 8
+fake silent 1 "no packet within 5000 ms on client a (expected CONNACK rc=0" 10
 fake close 1 "by the broker while client a waited for CONNACK rc=0" 5
 fake reset 1 "while client a waited for CONNACK rc=0" 5
 fake garbage 1 "the broker sent a malformed" 8
 fake trickle 1 "incomplete packet" 8
 fake badack 1 "the broker sent a malformed CONNACK packet to client a" 5
-fake ok 1 "no packet within 1500 ms on client sub (expected SUBACK" 8
+fake ok 1 "no packet within 5000 ms on client sub (expected SUBACK" 10
 fake no31 0 "SKIP  connect.accepted [3.1/tcp]" 5 --filter connect.accepted --protocol all
 
 # Unreachable: a port nobody listens on (bind, note the port, close).
