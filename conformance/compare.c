@@ -332,7 +332,18 @@ static int put_breaks(const mx *m, FILE *out, const mx_markup *k)
         size_t n;
         if (breaks_of(r, &b, &n))
             return -1;
-        mqs_putf(out, k->esc, k->broker_head, r->broker ? r->broker : r->target);
+        /* The column's label ("broker · transport") when the run is one column: runs of
+           one broker over several transports are then told apart. */
+        const char *head = r->broker ? r->broker : r->target;
+        size_t cols = 0, col = 0;
+        for (size_t c = 0; c < m->n_cols; c++)
+            if (m->cols[c].input == i) {
+                cols++;
+                col = c;
+            }
+        if (cols == 1)
+            head = m->cols[col].label;
+        mqs_putf(out, k->esc, k->broker_head, head);
         for (size_t j = 0; j < n; j++) {
             int first = j == 0 || strcmp(b[j].rule, b[j - 1].rule);
             if (first) {

@@ -1949,12 +1949,25 @@ class SessionClean1Ignored(connect_rewriter(_clean1_ignored)):
 
 
 class AfterResume(Mode):
-    """Drops (and acknowledges) the queued messages sent just after a resumed CONNACK."""
+    """Drops (and acknowledges) the queued messages sent just after a resumed CONNACK: those
+    whose topic got no client PUBLISH since the resume (a message published after the
+    client came back is a live one, even within the window)."""
     qos_levels = (0, 1, 2)
+
+    def __init__(self, hub):
+        super().__init__(hub)
+        self.published_at = {}  # topic -> time of the last client PUBLISH to it
+
+    def client_publish(self, r, p):
+        pub = Pub.parse(p)
+        if pub is not None:
+            self.published_at[pub.topic] = time.time()
+        return [p]
 
     def delivery(self, r, p, pub):
         if r.resumed and not pub.dup and pub.qos in self.qos_levels and \
-                time.time() - r.accepted_at < RESUME_WINDOW:
+                time.time() - r.accepted_at < RESUME_WINDOW and \
+                self.published_at.get(pub.topic, 0.0) < r.accepted_at:
             r.drop_delivery(pub)
             return []
         return [p]
