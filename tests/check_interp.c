@@ -6,6 +6,7 @@
 #include <check.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +27,17 @@ typedef struct peer {
     pthread_t th;
     const char *reply[16]; /* per received packet type: hex to send, "close", "rst", or NULL */
     const char *greeting;  /* hex sent right after accept, or NULL */
-    pthread_mutex_t lock;
-    uint8_t got[65536]; /* every byte received, all connections */
+    pthread_mutex_t lock; /* guards got, n_got, stop and conns */
+    uint8_t got[65536];   /* every byte received, all connections */
     size_t n_got;
-    volatile int stop;
+    bool stop;
+    /* One thread per accepted connection, joined by peer_stop: a test must not end
+     * (its forked child exit) while one still runs. fd is -1 once the thread closed it. */
+    struct {
+        pthread_t th;
+        int fd;
+    } *conns;
+    size_t n_conns;
 } peer;
 
 static size_t unhex(const char *h, uint8_t *out, size_t cap)
@@ -54,14 +62,26 @@ static void send_hex(int fd, const char *h)
 
 typedef struct conn_arg {
     peer *p;
+    size_t index; /* in p->conns */
     int fd;
 } conn_arg;
+
+/* Closes connection i's socket (under the lock, so peer_stop never shuts down a
+ * descriptor number that was already reused). */
+static void conn_close(peer *p, size_t i)
+{
+    pthread_mutex_lock(&p->lock);
+    close(p->conns[i].fd);
+    p->conns[i].fd = -1;
+    pthread_mutex_unlock(&p->lock);
+}
 
 /* Answers each whole packet by its type. */
 static void *conn_main(void *arg)
 {
     conn_arg *ca = arg;
     peer *p = ca->p;
+    size_t index = ca->index;
     int fd = ca->fd;
     free(ca);
     if (p->greeting)
@@ -124,23 +144,44 @@ static void *conn_main(void *arg)
         }
     }
 out:
-    close(fd);
+    conn_close(p, index);
     return NULL;
+}
+
+/* Registers an accepted connection and starts its thread. @return false when stopping. */
+static bool conn_start(peer *p, int fd)
+{
+    pthread_mutex_lock(&p->lock);
+    size_t i = p->n_conns;
+    void *grown = p->stop ? NULL : realloc(p->conns, (i + 1) * sizeof *p->conns);
+    conn_arg *ca = grown ? malloc(sizeof *ca) : NULL;
+    if (grown)
+        p->conns = grown;
+    if (!ca) {
+        pthread_mutex_unlock(&p->lock);
+        close(fd);
+        return false;
+    }
+    *ca = (conn_arg){p, i, fd};
+    p->conns[i].fd = fd;
+    bool ok = pthread_create(&p->conns[i].th, NULL, conn_main, ca) == 0;
+    if (ok)
+        p->n_conns++;
+    pthread_mutex_unlock(&p->lock);
+    if (!ok) {
+        free(ca);
+        close(fd);
+    }
+    return ok;
 }
 
 static void *peer_main(void *arg)
 {
     peer *p = arg;
-    while (!p->stop) {
+    for (;;) {
         int fd = accept(p->lfd, NULL, NULL);
-        if (fd < 0)
+        if (fd < 0 || !conn_start(p, fd))
             break;
-        conn_arg *ca = malloc(sizeof *ca);
-        ca->p = p;
-        ca->fd = fd;
-        pthread_t th;
-        pthread_create(&th, NULL, conn_main, ca);
-        pthread_detach(th);
     }
     return NULL;
 }
@@ -159,12 +200,28 @@ static void peer_start(peer *p)
     pthread_create(&p->th, NULL, peer_main, p);
 }
 
+/* Stops accepting, ends every connection and joins every thread. */
 static void peer_stop(peer *p)
 {
-    p->stop = 1;
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    pthread_mutex_unlock(&p->lock);
     shutdown(p->lfd, SHUT_RDWR);
-    close(p->lfd);
     pthread_join(p->th, NULL);
+    close(p->lfd);
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_conns; i++)
+        if (p->conns[i].fd >= 0)
+            shutdown(p->conns[i].fd, SHUT_RDWR);
+    pthread_mutex_unlock(&p->lock);
+    /* No new entries now (stop is set, the acceptor is gone): join without the lock,
+     * which the threads need to close their sockets. */
+    for (size_t i = 0; i < p->n_conns; i++)
+        pthread_join(p->conns[i].th, NULL);
+    free(p->conns);
+    p->conns = NULL;
+    p->n_conns = 0;
+    pthread_mutex_destroy(&p->lock);
 }
 
 /* A peer that behaves like a small correct broker for one client. */
