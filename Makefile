@@ -45,7 +45,12 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c $< -o $@
 
-$(GEN_SRC): scripts/embed-scenarios.sh $(SCENARIOS)
+# The list of scenario files, rewritten only when it changes, so that deleting or adding a
+# scenario also regenerates the embedded table.
+SCEN_LIST := $(BUILD)/gen/scenarios.list
+$(shell mkdir -p $(BUILD)/gen && (echo '$(SCENARIOS)' | cmp -s - $(SCEN_LIST) || echo '$(SCENARIOS)' > $(SCEN_LIST)))
+
+$(GEN_SRC): scripts/embed-scenarios.sh $(SCENARIOS) $(SCEN_LIST)
 	@mkdir -p $(dir $@)
 	sh scripts/embed-scenarios.sh conformance/scenarios > $@.tmp && mv $@.tmp $@
 

@@ -802,6 +802,21 @@ static int parse_save(ld *l, const cJSON *obj, mqs_sc_expect *e)
     return 0;
 }
 
+/* expect_none's optional "packet": only packets matching it break the silence; the
+ * others are read and dropped (e->pkts[0] is the filter). */
+static int parse_none_filter(ld *l, const cJSON *j, mqs_sc_expect *e)
+{
+    e->n_pkts = 1;
+    e->pkts = ld_array(l, 1, sizeof *e->pkts);
+    if (!e->pkts)
+        return ld_oom(l);
+    size_t p = path_key(l, "packet");
+    if (parse_packet(l, get(j, "packet"), true, 0, e->pkts) < 0)
+        return -1;
+    path_pop(l, p);
+    return 0;
+}
+
 /* The expectation keys of an expect step (or of connect's "expect" object). */
 static int parse_expectation(ld *l, const cJSON *obj, int default_type, mqs_sc_expect *e)
 {
@@ -885,13 +900,15 @@ typedef struct op_info {
 
 static const char *const k_step_common[] = {"op",   "client", "only",  "note",
                                             "rule", "level",  "exact", NULL};
-static const char *const k_op_connect[] = {"raw", "expect", "timeout_ms", NULL};
-static const char *const k_op_open[] = {"timeout_ms", NULL};
-static const char *const k_op_send[] = {"packet", "packets", "hex", "raw", "split", NULL};
+static const char *const k_op_connect[] = {"raw",         "expect",         "timeout_ms",
+                                           "client_cert", "ws_subprotocol", NULL};
+static const char *const k_op_open[] = {"timeout_ms", "client_cert", "ws_subprotocol", NULL};
+static const char *const k_op_send[] = {"packet", "packets",  "hex",          "raw",
+                                        "split",  "ws_text", "ws_frame_max", NULL};
 static const char *const k_op_expect[] = {"packet",  "packets", "any_order",  "one_of",
                                           "observe", "save",    "closed",     "allow",
                                           "none",    "ms",      "timeout_ms", NULL};
-static const char *const k_op_expect_none[] = {"ms", NULL};
+static const char *const k_op_expect_none[] = {"ms", "packet", NULL};
 static const char *const k_op_expect_closed[] = {"timeout_ms", "allow", NULL};
 static const char *const k_op_close[] = {"abrupt", NULL};
 static const char *const k_op_wait[] = {"ms", NULL};
@@ -977,6 +994,42 @@ static int parse_send_packets(ld *l, const cJSON *j, mqs_sc_step *s)
     return 0;
 }
 
+/* A WebSocket-only key needs the scenario to require "ws" (so it SKIPs elsewhere). */
+static int need_ws(ld *l, const cJSON *j, const char *key)
+{
+    if (!get(j, key) || (l->sc->requires & MQS_REQ_WS))
+        return 0;
+    path_key(l, key);
+    return ld_fail(l, "WebSocket only: the scenario must have \"requires\": [\"ws\"]");
+}
+
+/* connect / open: "client_cert" and "ws_subprotocol". */
+static int parse_open_opts(ld *l, const cJSON *j, mqs_sc_step *s)
+{
+    bool cert = true;
+    if (opt_bool(l, j, "client_cert", &cert) < 0 || need_ws(l, j, "ws_subprotocol") < 0 ||
+        opt_text(l, j, "ws_subprotocol", true, &s->ws_subprotocol) < 0)
+        return -1;
+    s->no_client_cert = !cert;
+    return 0;
+}
+
+/* send: "ws_text" and "ws_frame_max" (exclusive: a text frame is never fragmented). */
+static int parse_ws_send(ld *l, const cJSON *j, mqs_sc_step *s)
+{
+    int64_t max = 0;
+    if (need_ws(l, j, "ws_text") < 0 || need_ws(l, j, "ws_frame_max") < 0 ||
+        opt_bool(l, j, "ws_text", &s->ws_text) < 0 ||
+        opt_int(l, j, "ws_frame_max", 1, 65535, &max) < 0)
+        return -1;
+    if (s->ws_text && max) {
+        path_key(l, "ws_frame_max");
+        return ld_fail(l, "a \"ws_text\" write goes in one text frame: drop \"ws_frame_max\"");
+    }
+    s->ws_frame_max = (size_t)max;
+    return 0;
+}
+
 static int step_send(ld *l, const cJSON *j, mqs_sc_step *s)
 {
     const cJSON *pkt = get(j, "packet"), *pkts = get(j, "packets"), *hex = get(j, "hex");
@@ -1016,7 +1069,7 @@ static int step_send(ld *l, const cJSON *j, mqs_sc_step *s)
             return -1;
         path_pop(l, p);
     }
-    return 0;
+    return parse_ws_send(l, j, s);
 }
 
 static int step_connect(ld *l, const cJSON *j, mqs_sc_step *s)
@@ -1034,7 +1087,8 @@ static int step_connect(ld *l, const cJSON *j, mqs_sc_step *s)
         path_pop(l, p);
     }
     return parse_connect_expect(l, j, &s->expect) < 0 ||
-                   opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms) < 0
+                   opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms) < 0 ||
+                   parse_open_opts(l, j, s) < 0
                ? -1
                : 0;
 }
@@ -1052,7 +1106,9 @@ static int step_ops(ld *l, const cJSON *j, mqs_sc_step *s)
         return opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms);
     case MQS_OP_EXPECT_NONE:
         s->expect.kind = MQS_EXP_NONE;
-        return parse_ms(l, j, "ms", true, &s->expect.ms);
+        if (parse_ms(l, j, "ms", true, &s->expect.ms) < 0)
+            return -1;
+        return get(j, "packet") ? parse_none_filter(l, j, &s->expect) : 0;
     case MQS_OP_EXPECT_CLOSED:
         s->expect.kind = MQS_EXP_CLOSED;
         return parse_allow(l, j, &s->expect.allow) < 0 ||
@@ -1064,6 +1120,9 @@ static int step_ops(ld *l, const cJSON *j, mqs_sc_step *s)
     case MQS_OP_WAIT:
         return parse_ms(l, j, "ms", true, &s->ms);
     case MQS_OP_OPEN:
+        return opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms) < 0
+                   ? -1
+                   : parse_open_opts(l, j, s);
     case MQS_OP_PING:
         return opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms);
     case MQS_OP_DISCONNECT:

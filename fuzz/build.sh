@@ -33,7 +33,7 @@ compile() {
     local src obj
     OBJS=()
     for src in "$@"; do
-        obj=$WORK/obj/$(basename "$(dirname "$src")")_$(basename "$src").o
+        obj=$WORK/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o
         # shellcheck disable=SC2086
         $CC $STD $CFLAGS -c "$src" -o "$obj"
         OBJS+=("$obj")
@@ -46,8 +46,10 @@ FULL_OBJS=()
 need_full=0
 for t in $FULL_TARGETS; do [ -f "fuzz/fuzz_$t.c" ] && need_full=1; done
 if [ "$need_full" = 1 ]; then
-    sh scripts/embed-scenarios.sh conformance/scenarios > "$WORK/scenarios_embedded.c"
-    compile $(ls net/*.c conformance/*.c 2>/dev/null) "$WORK/scenarios_embedded.c"
+    # Generated sources (embedded scenarios, statement catalogue) come from the Makefile.
+    gen=$(make -s --no-print-directory BUILD="$WORK/mk" fuzz-gen-src | tail -n 1)
+    # shellcheck disable=SC2086
+    compile $(ls net/*.c conformance/*.c 2>/dev/null) $gen
     FULL_OBJS=("${OBJS[@]}")
 fi
 
@@ -57,13 +59,18 @@ if command -v python3 >/dev/null; then
     python3 fuzz/gen_corpus.py --out "$SEEDS" >/dev/null
 fi
 
-zip_dir() { # zip_dir OUT.zip DIR... : the files of DIRs, flat
-    local zipf=$1 files=()
+zip_dir() { # zip_dir OUT.zip DIR... : the files of DIRs, flat, one per name (names are hashes)
+    local zipf=$1 files=() f
+    local -A seen=()
     shift
     rm -f "$zipf"
     for d in "$@"; do
-        [ -d "$d" ] && while IFS= read -r -d '' f; do files+=("$f"); done \
-            < <(find "$d" -maxdepth 1 -type f ! -name '.*' -print0)
+        [ -d "$d" ] || continue
+        while IFS= read -r -d '' f; do
+            [ -n "${seen[${f##*/}]:-}" ] && continue
+            seen[${f##*/}]=1
+            files+=("$f")
+        done < <(find "$d" -maxdepth 1 -type f ! -name '.*' -print0)
     done
     [ ${#files[@]} -gt 0 ] || return 0
     if command -v zip >/dev/null; then

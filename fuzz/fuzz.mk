@@ -70,7 +70,11 @@ $(FUZZ_DIR)/cov/$(1): $(call cobj,fuzz/fuzz_$(1).c fuzz/replay_main.c $(call fuz
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call MQS_FUZZ_TARGET,$(t))))
 
-.PHONY: fuzz fuzz-run fuzz-merge fuzz-corpus fuzz-coverage fuzz-replay-bins
+.PHONY: fuzz fuzz-run fuzz-merge fuzz-corpus fuzz-coverage fuzz-replay-bins fuzz-gen-src
+
+# For fuzz/build.sh: generates the sources the library needs and prints their paths.
+fuzz-gen-src: $(GEN_SRC)
+	@echo $(GEN_SRC)
 
 fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 

@@ -138,6 +138,9 @@ static void mqs_fz_check_misuse(void)
     p.type = MQS_CONNECT;
     p.connect.will_qos = 4;
     MQS_FZ_ASSERT(mqs_encode(&p, MQS_V311, buf, sizeof buf, &n, NULL) == MQS_E_BAD_PARAM);
+    mqs_framer f;
+    mqs_framer_init(&f, buf, sizeof buf, 0);
+    MQS_FZ_ASSERT(mqs_framer_push(&f, NULL, 3) == MQS_E_BAD_PARAM);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,11 +1,12 @@
 /* Check tests for what fuzzing found or must keep reaching: the parser-bug
  * class vectors (tests/vectors/parser-bugs.tsv: real bugs of other MQTT parsers,
  * one minimal input each), and regressions of fuzz findings that a decode
- * vector cannot express (encoder behaviour). */
+ * vector cannot express (encoder behaviour, scenario loader errors). */
 #include <check.h>
 #include <string.h>
 
 #include "codec/mqtt.h"
+#include "conformance/scenario.h"
 #include "tests/vectors.h"
 
 static mqs_vec_table bug_vecs;
@@ -59,6 +60,30 @@ START_TEST(test_v31_connack_session_present)
 }
 END_TEST
 
+/* fuzz_scenario: loader errors quoted the input raw, so a key or a JSON excerpt
+ * with a newline broke the "one line" error contract. */
+START_TEST(test_loader_error_one_line)
+{
+    static const char *const inputs[] = {
+        "{\"cli\\nents\": 1}",         /* unknown key holding an escaped newline */
+        "{\n  \"id\": \"a\",\n  \"x\n", /* broken JSON: the excerpt spans lines */
+        "{\"id\": \"\\u0007\"}",        /* a control character in a value */
+    };
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        char err[512];
+        mqs_scenario *sc = NULL;
+        int rc = mqs_scenario_load_buf("t.json", (const uint8_t *)inputs[i], strlen(inputs[i]),
+                                       &sc, err, sizeof err);
+        ck_assert_int_eq(rc, -1);
+        ck_assert_ptr_null(sc);
+        ck_assert_msg(strncmp(err, "t.json: ", 8) == 0, "%s", err);
+        for (const char *c = err; *c; c++)
+            ck_assert_msg((unsigned char)*c >= 0x20 && *c != 0x7f, "input %zu: control byte in "
+                          "error", i);
+    }
+}
+END_TEST
+
 Suite *fuzz_suite(void)
 {
     Suite *s = suite_create("fuzz");
@@ -69,6 +94,7 @@ Suite *fuzz_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("findings");
     tcase_add_test(tc, test_v31_connack_session_present);
+    tcase_add_test(tc, test_loader_error_one_line);
     suite_add_tcase(s, tc);
     return s;
 }

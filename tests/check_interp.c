@@ -6,7 +6,6 @@
 #include <check.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +26,16 @@ typedef struct peer {
     pthread_t th;
     const char *reply[16]; /* per received packet type: hex to send, "close", "rst", or NULL */
     const char *greeting;  /* hex sent right after accept, or NULL */
-    pthread_mutex_t lock; /* guards got, n_got, stop and conns */
-    uint8_t got[65536];   /* every byte received, all connections */
+    pthread_mutex_t lock;
+    uint8_t got[65536]; /* every byte received, all connections */
     size_t n_got;
-    bool stop;
-    /* One thread per accepted connection, joined by peer_stop: a test must not end
-     * (its forked child exit) while one still runs. fd is -1 once the thread closed it. */
-    struct {
-        pthread_t th;
-        int fd;
-    } *conns;
-    size_t n_conns;
+    volatile int stop;
+    /* Connection threads, joined by peer_stop so none outlives the test (their fd is -1
+     * once the thread closed it; a slot whose thread was joined is reused; guarded by lock). */
+    pthread_t conn_th[64];
+    int conn_fd[64];
+    bool joined[64];
+    size_t n_conn;
 } peer;
 
 static size_t unhex(const char *h, uint8_t *out, size_t cap)
@@ -62,17 +60,16 @@ static void send_hex(int fd, const char *h)
 
 typedef struct conn_arg {
     peer *p;
-    size_t index; /* in p->conns */
     int fd;
+    size_t slot;
 } conn_arg;
 
-/* Closes connection i's socket (under the lock, so peer_stop never shuts down a
- * descriptor number that was already reused). */
-static void conn_close(peer *p, size_t i)
+/* Closes a connection's fd and marks its slot closed, so peer_stop leaves it alone. */
+static void conn_close(peer *p, size_t slot, int fd)
 {
     pthread_mutex_lock(&p->lock);
-    close(p->conns[i].fd);
-    p->conns[i].fd = -1;
+    p->conn_fd[slot] = -1;
+    close(fd);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -81,8 +78,8 @@ static void *conn_main(void *arg)
 {
     conn_arg *ca = arg;
     peer *p = ca->p;
-    size_t index = ca->index;
     int fd = ca->fd;
+    size_t slot = ca->slot;
     free(ca);
     if (p->greeting)
         send_hex(fd, p->greeting);
@@ -144,44 +141,46 @@ static void *conn_main(void *arg)
         }
     }
 out:
-    conn_close(p, index);
+    conn_close(p, slot, fd);
     return NULL;
-}
-
-/* Registers an accepted connection and starts its thread. @return false when stopping. */
-static bool conn_start(peer *p, int fd)
-{
-    pthread_mutex_lock(&p->lock);
-    size_t i = p->n_conns;
-    void *grown = p->stop ? NULL : realloc(p->conns, (i + 1) * sizeof *p->conns);
-    conn_arg *ca = grown ? malloc(sizeof *ca) : NULL;
-    if (grown)
-        p->conns = grown;
-    if (!ca) {
-        pthread_mutex_unlock(&p->lock);
-        close(fd);
-        return false;
-    }
-    *ca = (conn_arg){p, i, fd};
-    p->conns[i].fd = fd;
-    bool ok = pthread_create(&p->conns[i].th, NULL, conn_main, ca) == 0;
-    if (ok)
-        p->n_conns++;
-    pthread_mutex_unlock(&p->lock);
-    if (!ok) {
-        free(ca);
-        close(fd);
-    }
-    return ok;
 }
 
 static void *peer_main(void *arg)
 {
     peer *p = arg;
-    for (;;) {
+    while (!p->stop) {
         int fd = accept(p->lfd, NULL, NULL);
-        if (fd < 0 || !conn_start(p, fd))
+        if (fd < 0)
             break;
+        pthread_mutex_lock(&p->lock);
+        size_t slot = 0;
+        while (slot < p->n_conn && !(p->conn_fd[slot] < 0 && !p->joined[slot]))
+            slot++;
+        if (slot < p->n_conn) { /* a finished connection: join it and reuse its slot */
+            pthread_mutex_unlock(&p->lock);
+            pthread_join(p->conn_th[slot], NULL);
+            pthread_mutex_lock(&p->lock);
+            p->joined[slot] = true;
+        } else if (slot == sizeof p->conn_th / sizeof p->conn_th[0]) {
+            pthread_mutex_unlock(&p->lock);
+            close(fd);
+            continue;
+        }
+        conn_arg *ca = malloc(sizeof *ca);
+        ca->p = p;
+        ca->fd = fd;
+        ca->slot = slot;
+        p->conn_fd[slot] = fd;
+        if (pthread_create(&p->conn_th[slot], NULL, conn_main, ca) == 0) {
+            p->joined[slot] = false;
+            if (slot == p->n_conn)
+                p->n_conn++;
+        } else {
+            p->conn_fd[slot] = -1;
+            close(fd);
+            free(ca);
+        }
+        pthread_mutex_unlock(&p->lock);
     }
     return NULL;
 }
@@ -200,27 +199,22 @@ static void peer_start(peer *p)
     pthread_create(&p->th, NULL, peer_main, p);
 }
 
-/* Stops accepting, ends every connection and joins every thread. */
 static void peer_stop(peer *p)
 {
-    pthread_mutex_lock(&p->lock);
-    p->stop = true;
-    pthread_mutex_unlock(&p->lock);
+    p->stop = 1;
     shutdown(p->lfd, SHUT_RDWR);
-    pthread_join(p->th, NULL);
     close(p->lfd);
+    pthread_join(p->th, NULL);
+    /* Wake every connection thread still in recv, then wait for all of them. */
     pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_conns; i++)
-        if (p->conns[i].fd >= 0)
-            shutdown(p->conns[i].fd, SHUT_RDWR);
+    for (size_t i = 0; i < p->n_conn; i++)
+        if (p->conn_fd[i] >= 0)
+            shutdown(p->conn_fd[i], SHUT_RDWR);
+    size_t n = p->n_conn;
     pthread_mutex_unlock(&p->lock);
-    /* No new entries now (stop is set, the acceptor is gone): join without the lock,
-     * which the threads need to close their sockets. */
-    for (size_t i = 0; i < p->n_conns; i++)
-        pthread_join(p->conns[i].th, NULL);
-    free(p->conns);
-    p->conns = NULL;
-    p->n_conns = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!p->joined[i])
+            pthread_join(p->conn_th[i], NULL);
     pthread_mutex_destroy(&p->lock);
 }
 
@@ -442,6 +436,29 @@ static const vcase vcases[] = {
      NULL,
      MQS_VERDICT_FAIL,
      "expected no packet on client a for 2000 ms, got PINGRESP",
+     NULL},
+    {"none with a filter ignores other packets",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 200, \"packet\": "
+               "{\"type\": \"PUBLISH\", \"topic\": \"x\"}}",
+     {NULL},
+     NULL,
+     MQS_VERDICT_PASS,
+     NULL,
+     NULL},
+    {"none with a filter fails on a match",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PINGREQ\"}}, "
+               "{\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBREL\"}}, "
+               "{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 2000, \"packet\": "
+               "{\"type\": \"PUBCOMP\"}}",
+     {"06:70020001", NULL},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "expected no PUBCOMP on client a for 2000 ms, got PUBCOMP id=1",
      NULL},
     {"observe",
      "MUST",

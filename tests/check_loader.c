@@ -54,6 +54,8 @@ static const char *valid =
     "{\"op\": \"ping\", \"client\": \"sub\"},"
     "{\"op\": \"open\", \"client\": \"pub\"},"
     "{\"op\": \"connect\", \"client\": \"pub\", \"expect\": null},"
+    "{\"op\": \"expect_none\", \"client\": \"sub\", \"ms\": 10, \"packet\": {\"type\": "
+    "\"PUBLISH\", \"topic\": \"$$x/${topic}h\"}},"
     "{\"op\": \"disconnect\", \"client\": \"sub\"}"
     "]}";
 
@@ -67,7 +69,7 @@ START_TEST(loads_valid)
     ck_assert_uint_eq(s->requires, MQS_REQ_CREDENTIALS);
     ck_assert_int_eq(s->timeout_ms, 5000);
     ck_assert_uint_eq(s->n_clients, 2);
-    ck_assert_uint_eq(s->n_steps, 16);
+    ck_assert_uint_eq(s->n_steps, 17);
     const mqs_sc_step *c = &s->steps[0];
     ck_assert_int_eq(c->op, MQS_OP_CONNECT);
     ck_assert_int_eq(c->client, 1);
@@ -98,6 +100,9 @@ START_TEST(loads_valid)
     ck_assert(s->steps[10].abrupt);
     ck_assert_int_eq(s->steps[11].client, -1);
     ck_assert_int_eq(s->steps[14].expect.kind, MQS_EXP_NOTHING);
+    ck_assert_int_eq(s->steps[15].expect.kind, MQS_EXP_NONE);
+    ck_assert_uint_eq(s->steps[15].expect.n_pkts, 1);
+    ck_assert_int_eq(s->steps[15].expect.pkts[0].type, MQS_PUBLISH);
     mqs_scenario_free(s);
 }
 END_TEST
@@ -120,6 +125,10 @@ static const bad_case bad[] = {
     {"{" HEAD "\"clients\": [\"a\"]}", "missing required key \"steps\""},
     {"{" HEAD "\"clients\": \"a\", \"steps\": []}", "clients: expected an array, got a string"},
     {STEPS(""), "steps: needs at least 1 element"},
+    {STEPS("{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 5, \"packet\": 7}"),
+     "steps[0].packet: expected a packet object, got a number"},
+    {STEPS("{\"op\": \"expect_none\", \"client\": \"a\", \"ms\": 5, \"packet\": {\"qos\": 9}}"),
+     "steps[0].packet.qos"},
     {STEPS("{\"op\": \"connect\", \"client\": \"a\", \"keepalive\": 1.5}"),
      "steps[0].keepalive: expected an integer 0..65535, got 1.5"},
     {STEPS("{\"op\": \"connect\", \"client\": \"a\", \"keepalive\": 70000}"),
