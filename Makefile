@@ -25,6 +25,11 @@ GEN_SRC   := $(BUILD)/gen/scenarios_embedded.c
 
 LIB_SRC := $(CODEC_SRC) $(NET_SRC) $(CONF_SRC)
 
+# The live-broker fuzzer (`mqttspec fuzz`, fuzz/live/): part of the binary and of the
+# unit tests, unlike the libFuzzer harnesses in fuzz/*.c (fuzz/fuzz.mk).
+LIVEFUZZ_SRC := $(sort $(wildcard fuzz/live/*.c))
+LIB_SRC += $(LIVEFUZZ_SRC)
+
 obj   = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 aobj  = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
 
@@ -111,8 +116,9 @@ demo:
 	$(MAKE) --no-print-directory $(BIN)
 	bash scripts/demo.sh $(BIN)
 
-bench: $(BUILD)/bench_codec
+bench: $(BUILD)/bench_codec $(BIN)
 	$(BUILD)/bench_codec
+	bash scripts/bench-livefuzz.sh $(BIN) 10
 
 $(BUILD)/bench_codec: tests/bench/bench_codec.c $(CODEC_LIB)
 	$(CC) $(STD) $(WARN) -O2 -g -I. -o $@ $^
