@@ -12,8 +12,8 @@
 #error "the signal handler needs a lock-free atomic int"
 #endif
 
-#define MQS_DEFAULT_NOTE                                                                       \
-    "finishing the running cases and their cleanup, then writing the reports "                \
+#define MQS_DEFAULT_NOTE                                                                           \
+    "finishing the running cases and their cleanup, then writing the reports "                     \
     "(press Ctrl-C again to exit at once)"
 
 static atomic_int g_signal;         /* the first signal's number, 0 before it */

@@ -276,13 +276,11 @@ static int check_summary(rd *c, const cJSON *root, mqs_report *r)
 static int read_root(rd *c, const cJSON *root, mqs_report *r)
 {
     /* "interrupted" is there (true) only when the run was stopped early. */
-    const char *keys[] = {"format",     "tool_version", "target",    "broker",
-                          "started_at", "duration_ms",  "options",   "protocols",
-                          "transports", "summary",      "cases",     NULL,
-                          NULL};
-    const cJSON *stopped = cJSON_IsObject(root)
-                               ? cJSON_GetObjectItemCaseSensitive(root, "interrupted")
-                               : NULL;
+    const char *keys[] = {"format",      "tool_version", "target",    "broker",     "started_at",
+                          "duration_ms", "options",      "protocols", "transports", "summary",
+                          "cases",       NULL,           NULL};
+    const cJSON *stopped =
+        cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "interrupted") : NULL;
     if (stopped)
         keys[11] = "interrupted";
     char *format = NULL;

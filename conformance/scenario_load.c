@@ -1207,8 +1207,8 @@ static int step_common(ld *l, const cJSON *j, mqs_sc_step *s)
             return -1;
         path_pop(l, p);
     }
-    if (opt_text(l, j, "note", true, &s->note) < 0 ||
-        opt_text(l, j, "rule", false, &s->rule) < 0 || opt_bool(l, j, "exact", &s->exact) < 0)
+    if (opt_text(l, j, "note", true, &s->note) < 0 || opt_text(l, j, "rule", false, &s->rule) < 0 ||
+        opt_bool(l, j, "exact", &s->exact) < 0)
         return -1;
     if (s->rule) {
         size_t p = path_key(l, "rule");

@@ -877,9 +877,9 @@ static void runner_set_free(mqs_scenario_set *set)
 /* ---- interruption (Ctrl-C) ---- */
 
 /* Steps that leave a retained message on the broker, then wait 10 s. */
-#define HOLD_STEPS                                                                             \
-    CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", "      \
-              "\"retain\": true, \"topic\": \"${topic}held\", \"payload\": \"x\"}}, "            \
+#define HOLD_STEPS                                                                                 \
+    CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"packet\": {\"type\": \"PUBLISH\", "       \
+              "\"retain\": true, \"topic\": \"${topic}held\", \"payload\": \"x\"}}, "              \
               "{\"op\": \"wait\", \"ms\": 10000}"
 
 /* Cancel callback: true once the peer received the retained PUBLISH of HOLD_STEPS. */

@@ -234,7 +234,8 @@ static const bad_case bad[] = {
      "listed twice"},
     {"{" HEAD "\"clients\": [\"a b\"], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
      "clients[0]: a client name"},
-    {"{\"id\": \"connect.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": [\"MQS-a\"], "
+    {"{\"id\": \"connect.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": "
+     "[\"MQS-a\"], "
      "\"protocols\": [\"3.1.1\"], \"level\": \"MUST\", \"clients\": [\"a\"], "
      "\"steps\": [{\"op\": \"ping\", \"client\": \"a\", \"only\": \"3.1\"}]}",
      "does not run on this protocol version"},
