@@ -252,8 +252,9 @@ typedef struct outcome {
     int rc;
 } outcome;
 
-static void run_case(peer *p, mqs_scenario *s, const char *user, const char *pass, double factor,
-                     outcome *o)
+/* Runs s against the peer as case 1 of run "testtokn"; cancelled may be NULL. */
+static void run_case_cancel(peer *p, mqs_scenario *s, const char *user, const char *pass,
+                            double factor, mqs_cancel_fn cancelled, outcome *o)
 {
     mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = p->port};
     mqs_case_opts co = {.ep = &ep,
@@ -262,10 +263,18 @@ static void run_case(peer *p, mqs_scenario *s, const char *user, const char *pas
                         .username = user,
                         .password = pass,
                         .token = "testtokn",
-                        .case_index = 1};
+                        .case_index = 1,
+                        .cancelled = cancelled,
+                        .cancel_ud = p};
     memset(&o->res, 0, sizeof o->res);
     co.skip_reason = mqs_case_requirement_missing(s, &co, false);
     o->rc = mqs_case_run(s, &co, &o->res);
+}
+
+static void run_case(peer *p, mqs_scenario *s, const char *user, const char *pass, double factor,
+                     outcome *o)
+{
+    run_case_cancel(p, s, user, pass, factor, NULL, o);
 }
 
 static void expect_verdict(const outcome *o, mqs_verdict v, const char *reason_part)
@@ -910,17 +919,8 @@ START_TEST(interrupted_case)
     broker_like(&p);
     peer_start(&p);
     mqs_scenario *s = scenario("MUST", "", HOLD_STEPS);
-    mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = p.port};
-    mqs_case_opts co = {.ep = &ep,
-                        .proto = MQS_PROTO_311,
-                        .timeout_factor = 1.0,
-                        .token = "testtokn",
-                        .case_index = 1,
-                        .cancelled = peer_got_held,
-                        .cancel_ud = &p};
     outcome o;
-    memset(&o.res, 0, sizeof o.res);
-    o.rc = mqs_case_run(s, &co, &o.res);
+    run_case_cancel(&p, s, NULL, NULL, 1.0, peer_got_held, &o);
     expect_verdict(&o, MQS_VERDICT_ERROR, "interrupted at step 3 (the run was stopped)");
     ck_assert_ptr_eq(strstr(o.res.reason, "interrupted"), o.res.reason);
     ck_assert_msg(o.res.duration_ms < 5000, "took %.0f ms of a 10 s wait", o.res.duration_ms);
@@ -944,16 +944,8 @@ START_TEST(interrupted_before_start)
     broker_like(&p);
     peer_start(&p);
     mqs_scenario *s = scenario("MUST", "", CONNECT_A);
-    mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = p.port};
-    mqs_case_opts co = {.ep = &ep,
-                        .proto = MQS_PROTO_311,
-                        .timeout_factor = 1.0,
-                        .token = "testtokn",
-                        .case_index = 1,
-                        .cancelled = always};
     outcome o;
-    memset(&o.res, 0, sizeof o.res);
-    o.rc = mqs_case_run(s, &co, &o.res);
+    run_case_cancel(&p, s, NULL, NULL, 1.0, always, &o);
     expect_verdict(&o, MQS_VERDICT_ERROR, "interrupted at step 1 (the run was stopped)");
     ck_assert(!trace_has(&o.res, "connected"));
     mqs_case_result_free(&o.res);
