@@ -25,6 +25,11 @@ GEN_SRC   := $(BUILD)/gen/scenarios_embedded.c
 
 LIB_SRC := $(CODEC_SRC) $(NET_SRC) $(CONF_SRC)
 
+# The live-broker fuzzer (`mqttspec fuzz`, fuzz/live/): part of the binary and of the
+# unit tests, unlike the libFuzzer harnesses in fuzz/*.c (fuzz/fuzz.mk).
+LIVEFUZZ_SRC := $(sort $(wildcard fuzz/live/*.c))
+LIB_SRC += $(LIVEFUZZ_SRC)
+
 obj   = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 aobj  = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
 
@@ -45,7 +50,12 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c $< -o $@
 
-$(GEN_SRC): scripts/embed-scenarios.sh $(SCENARIOS)
+# The list of scenario files, rewritten only when it changes, so that deleting or adding a
+# scenario also regenerates the embedded table.
+SCEN_LIST := $(BUILD)/gen/scenarios.list
+$(shell mkdir -p $(BUILD)/gen && (echo '$(SCENARIOS)' | cmp -s - $(SCEN_LIST) || echo '$(SCENARIOS)' > $(SCEN_LIST)))
+
+$(GEN_SRC): scripts/embed-scenarios.sh $(SCENARIOS) $(SCEN_LIST)
 	@mkdir -p $(dir $@)
 	sh scripts/embed-scenarios.sh conformance/scenarios > $@.tmp && mv $@.tmp $@
 
@@ -106,8 +116,9 @@ demo:
 	$(MAKE) --no-print-directory $(BIN)
 	bash scripts/demo.sh $(BIN)
 
-bench: $(BUILD)/bench_codec
+bench: $(BUILD)/bench_codec $(BIN)
 	$(BUILD)/bench_codec
+	bash scripts/bench-livefuzz.sh $(BIN) 10
 
 $(BUILD)/bench_codec: tests/bench/bench_codec.c $(CODEC_LIB)
 	$(CC) $(STD) $(WARN) -O2 -g -I. -o $@ $^

@@ -23,6 +23,8 @@ typedef struct run_args {
     double factor;
     const char *filters[MQS_MAX_LIST];
     size_t n_filters;
+    const char *excludes[MQS_MAX_LIST];
+    size_t n_excludes;
     bool no_anonymous;
     const char *report_dir;
     const char *format;
@@ -47,6 +49,8 @@ static void usage(FILE *out)
                  "  --protocol V            3.1, 3.1.1 or all (default all)\n"
                  "  --filter PATTERN        id glob (connect.*), area (qos) or statement id\n"
                  "                          (MQTT-3.1.2-3, MQTT-3.3.*); repeatable, any matches\n"
+                 "  --exclude PATTERN       leave out the scenarios PATTERN matches (as --filter;\n"
+                 "                          repeatable)\n"
                  "  --scenario FILE         also run this scenario file (repeatable)\n"
                  "  --scenario-dir DIR      also run every *.json below DIR (repeatable)\n"
                  "  --no-builtin            run only --scenario / --scenario-dir files\n"
@@ -92,6 +96,7 @@ enum {
     O_PROTOCOL = 256,
     O_JOBS,
     O_FILTER,
+    O_EXCLUDE,
     O_TIMEOUT,
     O_NOANON,
     O_REPORTDIR,
@@ -109,6 +114,7 @@ static const struct option longopts[] = {
     {"protocol", required_argument, 0, O_PROTOCOL},
     {"jobs", required_argument, 0, O_JOBS},
     {"filter", required_argument, 0, O_FILTER},
+    {"exclude", required_argument, 0, O_EXCLUDE},
     {"timeout", required_argument, 0, O_TIMEOUT},
     {"no-anonymous", no_argument, 0, O_NOANON},
     {"report-dir", required_argument, 0, O_REPORTDIR},
@@ -135,6 +141,8 @@ static int take_option(run_args *a, int opt, const char *v)
         return parse_long(v, 1, 256, &a->jobs) < 0 ? bad("--jobs is 1..256, not '%s'", v) : 0;
     case O_FILTER:
         return push(a->filters, &a->n_filters, v, "--filter");
+    case O_EXCLUDE:
+        return push(a->excludes, &a->n_excludes, v, "--exclude");
     case O_TIMEOUT: {
         char *end;
         a->factor = strtod(v, &end);
@@ -267,11 +275,18 @@ static int fill_options(const run_args *a, mqs_report *rep)
     snprintf(num, sizeof num, "%u", e->ep.port);
     rc |= add_option(rep, "port", num);
     rc |= add_option(rep, "transport", mqs_transport_name(e->ep.transport));
-    if (e->ep.tls.cafile)
-        rc |= add_option(rep, "cafile", e->ep.tls.cafile);
-    if (e->ep.tls.certfile)
-        rc |= add_option(rep, "cert", e->ep.tls.certfile);
-    if (e->ep.tls.insecure)
+    if (e->ep.ws_path && !e->url)
+        rc |= add_option(rep, "ws-path", e->ep.ws_path);
+    const mqs_tls_opts *t = &e->ep.tls;
+    const char *tls[][2] = {{"cafile", t->cafile},
+                            {"capath", t->capath},
+                            {"cert", t->certfile},
+                            {"key", t->keyfile},
+                            {"tls-servername", t->servername}};
+    for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++)
+        if (tls[i][1])
+            rc |= add_option(rep, tls[i][0], tls[i][1]);
+    if (t->insecure)
         rc |= add_option(rep, "insecure", "true");
     rc |= add_option(rep, "protocol", a->protocol);
     snprintf(num, sizeof num, "%ld", a->jobs);
@@ -280,6 +295,8 @@ static int fill_options(const run_args *a, mqs_report *rep)
     rc |= add_option(rep, "timeout", num);
     for (size_t i = 0; i < a->n_filters; i++)
         rc |= add_option(rep, "filter", a->filters[i]);
+    for (size_t i = 0; i < a->n_excludes; i++)
+        rc |= add_option(rep, "exclude", a->excludes[i]);
     if (e->username)
         rc |= add_option(rep, "username", e->username);
     if (e->password)
@@ -346,19 +363,22 @@ static int run_suite(const run_args *a, const mqs_scenario_set *set)
         .client_cert = a->ep.ep.tls.certfile != NULL,
         .filters = a->filters,
         .n_filters = a->n_filters,
+        .excludes = a->excludes,
+        .n_excludes = a->n_excludes,
         .tool_version = MQS_VERSION,
         .progress = on_case,
         .notice = on_notice,
         .progress_ud = &prog,
     };
     if (mqs_run_count(set, &o) == 0) {
-        fprintf(stderr, "mqttspec run: no scenario matches the selection (--filter/--protocol)\n");
+        fprintf(stderr, "mqttspec run: no scenario matches the selection (--filter/--exclude/--protocol)\n");
         return MQS_EXIT_USAGE;
     }
     mqs_report rep;
     memset(&rep, 0, sizeof rep);
     char err[512];
-    int st = mqs_run(set, &o, &rep, err, sizeof err);
+    /* The options first; the run appends how it reached the target ("connection=..."). */
+    int st = fill_options(a, &rep) < 0 ? MQS_RUN_NOMEM : mqs_run(set, &o, &rep, err, sizeof err);
     if (prog.tty && !prog.quiet)
         printf("\r\033[K");
     if (st == MQS_RUN_UNREACHABLE) {
@@ -372,7 +392,7 @@ static int run_suite(const run_args *a, const mqs_scenario_set *set)
         if (!(rep.broker = mqs_strdup(a->broker_name)))
             st = -1;
     }
-    if (st != MQS_RUN_OK || fill_options(a, &rep) < 0) {
+    if (st != MQS_RUN_OK) {
         fprintf(stderr, "mqttspec run: out of memory\n");
         rc = MQS_EXIT_FAIL;
     } else {

@@ -409,6 +409,20 @@ static void mark_closed(ctx *c, client *cl, const char *how)
 
 enum { EV_PACKET, EV_CLOSED, EV_TIMEOUT, EV_STOP };
 
+/* The broker broke the WebSocket framing (a text frame [MQTT-6.0.0-1], or bad framing):
+ * FAIL like a malformed packet, naming the rule when net's message cites one. */
+static int ws_violation(ctx *c, client *cl)
+{
+    char text[600];
+    const char *err = mqs_conn_error(cl->conn);
+    snprintf(text, sizeof text, "the broker broke the WebSocket protocol on client %s: %s",
+             cl->name, err);
+    const char *rule = strstr(err, "[MQTT-6.0.0-1]") ? "MQTT-6.0.0-1" : NULL;
+    mark_closed(c, cl, "failed: WebSocket protocol violation by the broker");
+    set_outcome(c, MQS_VERDICT_FAIL, rule, text);
+    return EV_STOP;
+}
+
 /* One read (waiting until deadline) into the queue. @return EV_PACKET (read something),
  * EV_CLOSED, EV_TIMEOUT or EV_STOP (case failed / errored). */
 static int pump(ctx *c, client *cl, int64_t deadline)
@@ -419,6 +433,8 @@ static int pump(ctx *c, client *cl, int64_t deadline)
         return rx_push(c, cl, got) < 0 || cut_frames(c, cl) < 0 ? EV_STOP : EV_PACKET;
     if (rc == MQS_NET_TIMEOUT)
         return EV_TIMEOUT;
+    if (rc == MQS_NET_PROTOCOL)
+        return ws_violation(c, cl);
     char how[160];
     if (rc == MQS_NET_CLOSED)
         snprintf(how, sizeof how, "closed by the broker");
@@ -628,6 +644,10 @@ static int send_bytes(ctx *c, const mqs_sc_step *s, client *cl, const uint8_t *b
     describe_sent(c, bytes, len, &text);
     if (s && s->n_split)
         mqs_buf_printf(&text, " (written in %zu+ chunks)", s->n_split);
+    if (s && s->ws_text)
+        mqs_buf_puts(&text, " (as WebSocket text frames)");
+    if (s && s->ws_frame_max)
+        mqs_buf_printf(&text, " (in WebSocket frames of at most %zu bytes)", s->ws_frame_max);
     mqs_buf_terminate(&text);
     uint8_t *shown = mqs_malloc(len);
     if (shown) {
@@ -645,13 +665,15 @@ static int send_bytes(ctx *c, const mqs_sc_step *s, client *cl, const uint8_t *b
     }
     int64_t deadline = step_deadline(c, s);
     size_t off = 0;
+    mqs_conn_set_ws_frame_max(cl->conn, s ? s->ws_frame_max : 0);
     for (size_t k = 0; off < len; k++) {
         size_t n = s && k < s->n_split ? s->split[k] : len - off;
         if (n > len - off)
             n = len - off;
         if (k > 0)
             sleep_ms(MQS_SPLIT_PAUSE_MS);
-        int rc = mqs_conn_write(cl->conn, bytes + off, n, deadline);
+        int rc = s && s->ws_text ? mqs_conn_ws_send_text(cl->conn, bytes + off, n, deadline)
+                                 : mqs_conn_write(cl->conn, bytes + off, n, deadline);
         if (rc == MQS_NET_TIMEOUT) {
             if (past_case_deadline(c))
                 return -1;
@@ -669,6 +691,7 @@ static int send_bytes(ctx *c, const mqs_sc_step *s, client *cl, const uint8_t *b
         }
         off += n;
     }
+    mqs_conn_set_ws_frame_max(cl->conn, 0);
     return 0;
 }
 
@@ -1117,6 +1140,38 @@ static void check_leftovers(ctx *c, client *cl)
     }
 }
 
+/* mqs_conn_open failed with rc. Without the client certificate ("client_cert": false) a
+ * handshake the server ends is its answer: the client is closed by the broker, and the
+ * step's expectation judges that. A failed upgrade fails a step that checks the
+ * subprotocol [MQTT-6.0.0-4]. Anything else: the case cannot run (ERROR). */
+static int open_failed(ctx *c, const mqs_sc_step *s, client *cl, int rc, const char *err)
+{
+    bool refused = rc == MQS_NET_TLS || rc == MQS_NET_CLOSED || rc == MQS_NET_RESET;
+    if (s && s->no_client_cert && refused) {
+        char how[160];
+        snprintf(how, sizeof how, "refused during the TLS handshake without a client certificate");
+        trace_event(c, cl->name, "%s", err);
+        mark_closed(c, cl, how);
+        return 0;
+    }
+    if (s && s->ws_subprotocol && rc == MQS_NET_PROTOCOL)
+        return step_fail(c, s, "the WebSocket upgrade of client %s failed: %s", cl->name, err);
+    return case_error(c, "client %s cannot connect: %s", cl->name, err);
+}
+
+/* [MQTT-6.0.0-4] the server returns the subprotocol the step names ("" = none). */
+static int check_subprotocol(ctx *c, const mqs_sc_step *s, client *cl)
+{
+    const char *got = mqs_conn_ws_subprotocol(cl->conn);
+    if (!strcmp(got, s->ws_subprotocol))
+        return 0;
+    return step_fail(c, s,
+                     "the server returned the WebSocket subprotocol %s%s%s to client %s, "
+                     "expected '%s'",
+                     *got ? "'" : "", *got ? got : "none (no Sec-WebSocket-Protocol header)",
+                     *got ? "'" : "", cl->name, s->ws_subprotocol);
+}
+
 static int open_conn(ctx *c, const mqs_sc_step *s, client *cl)
 {
     if (cl->conn)
@@ -1140,14 +1195,19 @@ static int open_conn(ctx *c, const mqs_sc_step *s, client *cl)
     cl->peer_closed = false;
     char err[300];
     mqs_conn *conn = NULL;
-    if (mqs_conn_open(c->o->ep, step_deadline(c, s), NULL, NULL, &conn, err, sizeof err) !=
-        MQS_NET_OK) {
+    mqs_endpoint ep = *c->o->ep;
+    if (s && s->no_client_cert)
+        ep.tls.certfile = ep.tls.keyfile = NULL;
+    int rc = mqs_conn_open(&ep, step_deadline(c, s), NULL, NULL, &conn, err, sizeof err);
+    if (rc != MQS_NET_OK) {
         mqs_conn_close(conn, true);
-        return case_error(c, "client %s cannot connect: %s", cl->name, err);
+        return open_failed(c, s, cl, rc, err);
     }
     cl->conn = conn;
     trace_event(c, cl->name, "connected (%s)", mqs_conn_describe(conn));
-    return c->stop ? -1 : 0;
+    if (c->stop)
+        return -1;
+    return s && s->ws_subprotocol ? check_subprotocol(c, s, cl) : 0;
 }
 
 /* Closes our side: DISCONNECT first when asked, then FIN or RST. */
@@ -1250,6 +1310,7 @@ typedef struct mini {
     int64_t deadline;
     mqs_conn *conn;
     mqs_buf rx;
+    int net_rc; /* the last failed write or read (MQS_NET_*), 0 when none */
 } mini;
 
 static int mini_send(mini *m, const mqs_packet *p)
@@ -1258,7 +1319,8 @@ static int mini_send(mini *m, const mqs_packet *p)
     size_t n = 0;
     if (mqs_encode(p, m->version, buf, sizeof buf, &n, NULL) != MQS_OK)
         return -1;
-    return mqs_conn_write(m->conn, buf, n, m->deadline) == MQS_NET_OK ? 0 : -1;
+    m->net_rc = mqs_conn_write(m->conn, buf, n, m->deadline);
+    return m->net_rc == MQS_NET_OK ? 0 : -1;
 }
 
 /* Waits for a packet of type want (others are skipped); out's views point into m->rx
@@ -1289,15 +1351,17 @@ static int mini_wait(mini *m, int want, mqs_packet *out)
             return -1;
         uint8_t chunk[4096];
         size_t got = 0;
-        if (mqs_conn_read(m->conn, chunk, sizeof chunk, &got, m->deadline) != MQS_NET_OK ||
-            mqs_buf_append(&m->rx, chunk, got) < 0)
+        m->net_rc = mqs_conn_read(m->conn, chunk, sizeof chunk, &got, m->deadline);
+        if (m->net_rc != MQS_NET_OK || mqs_buf_append(&m->rx, chunk, got) < 0)
             return -1;
     }
 }
 
 /* Opens a connection and sends CONNECT (clean session 1, client id cid).
  * @return the CONNACK return code, -1 when no CONNACK came (err set), -2 when the
- *         connection could not be opened (err set). */
+ *         connection could not be opened or failed below MQTT: a TLS error after the
+ *         handshake (TLS 1.3 refuses a missing client certificate there) or a WebSocket
+ *         violation (err set). */
 static int mini_connect(mini *m, const char *cid, char *err, size_t errlen)
 {
     if (mqs_conn_open(m->ep, m->deadline, NULL, NULL, &m->conn, err, errlen) != MQS_NET_OK) {
@@ -1324,8 +1388,13 @@ static int mini_connect(mini *m, const char *cid, char *err, size_t errlen)
     }
     mqs_packet ack;
     if (mini_send(m, &p) < 0 || mini_wait(m, MQS_CONNACK, &ack) < 0) {
-        snprintf(err, errlen, "no CONNACK");
-        return -1;
+        bool below = m->net_rc == MQS_NET_TLS || m->net_rc == MQS_NET_PROTOCOL;
+        if (below || m->net_rc != MQS_NET_OK)
+            snprintf(err, errlen, "%s%s%s", below ? "" : "no CONNACK (", mqs_conn_error(m->conn),
+                     below ? "" : ")");
+        else
+            snprintf(err, errlen, "no CONNACK (not an MQTT reply)");
+        return below ? -2 : -1;
     }
     if (ack.connack.return_code)
         snprintf(err, errlen, "CONNACK return code %u", ack.connack.return_code);
@@ -1347,7 +1416,7 @@ static void mini_close(mini *m)
 
 static mini mini_for(const ctx *c, int64_t deadline)
 {
-    mini m = {c->o->ep, c->version, c->o->username, c->o->password, deadline, NULL, {0}};
+    mini m = {c->o->ep, c->version, c->o->username, c->o->password, deadline, NULL, {0}, 0};
     return m;
 }
 
@@ -1641,8 +1710,10 @@ void mqs_probe_run(const mqs_endpoint *ep, unsigned proto, const char *username,
     int64_t now = mqs_now_ms();
     mini m = {ep,       proto == MQS_PROTO_31 ? MQS_V31 : MQS_V311, username,
               password, now + (int64_t)(3000.0 * timeout_factor),   NULL,
-              {0}};
+              {0},      0};
     out->connack = mini_connect(&m, client_id, out->err, sizeof out->err);
+    if (m.conn)
+        snprintf(out->conn, sizeof out->conn, "%s", mqs_conn_describe(m.conn));
     if (out->connack == 0 && want_version) {
         m.deadline = mqs_now_ms() + (int64_t)(1000.0 * timeout_factor);
         probe_version(&m, out);

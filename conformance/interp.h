@@ -39,9 +39,11 @@ const char *mqs_case_requirement_missing(const mqs_scenario *sc, const mqs_case_
 
 /** What a probe connection found out. */
 typedef struct mqs_probe {
-    int connack;      /* CONNACK return code; -1 no CONNACK (closed / timeout); -2 unreachable */
+    int connack; /* CONNACK return code; -1 no CONNACK (closed / timeout); -2 unreachable, or
+                    the connection failed below MQTT (TLS error, WebSocket violation) */
     char broker[128]; /* $SYS/broker/version when asked and published, else "" */
     char err[256];    /* why, when connack != 0 */
+    char conn[320];   /* mqs_conn_describe of the connection (transport, TLS parameters), or "" */
 } mqs_probe;
 
 /** Connects once (clean session, client_id) with the given version and credentials,

@@ -34,6 +34,9 @@ typedef struct pool {
 
 static bool selected(const mqs_scenario *sc, const mqs_run_opts *o)
 {
+    for (size_t i = 0; i < o->n_excludes; i++)
+        if (mqs_scenario_matches(sc, o->excludes[i]))
+            return false;
     if (!o->n_filters)
         return true;
     for (size_t i = 0; i < o->n_filters; i++)
@@ -117,7 +120,20 @@ static char *endpoint_text(const mqs_endpoint *ep)
                         ws ? (ep->ws_path ? ep->ws_path : "/mqtt") : "");
 }
 
-/* Probes every endpoint: reachable (else error), broker version, MQTT 3.1 accepted. */
+/* Appends "connection=DESCRIPTION" to the report's options: how the endpoint was
+ * reached (transport, TLS version, cipher, verification, client certificate). */
+static int add_connection(mqs_report *rep, const char *describe)
+{
+    char **grown = mqs_realloc(rep->options, (rep->n_options + 1) * sizeof *grown);
+    if (!grown)
+        return MQS_RUN_NOMEM;
+    rep->options = grown;
+    rep->options[rep->n_options] = mqs_asprintf("connection=%s", describe);
+    return rep->options[rep->n_options++] ? MQS_RUN_OK : MQS_RUN_NOMEM;
+}
+
+/* Probes every endpoint: reachable (else error), broker version, MQTT 3.1 accepted;
+ * records how each was reached in the report's options. */
 static int probe_all(pool *pl, mqs_report *rep, char *err, size_t errlen)
 {
     const mqs_run_opts *o = pl->o;
@@ -134,6 +150,8 @@ static int probe_all(pool *pl, mqs_report *rep, char *err, size_t errlen)
             return MQS_RUN_UNREACHABLE;
         }
         if (e == 0 && pr.broker[0] && !(rep->broker = mqs_strdup(pr.broker)))
+            return MQS_RUN_NOMEM;
+        if (pr.conn[0] && add_connection(rep, pr.conn) != MQS_RUN_OK)
             return MQS_RUN_NOMEM;
         if (pr.connack != 0 && o->notice) {
             char text[400];

@@ -28,6 +28,8 @@ typedef struct mqs_run_opts {
     bool client_cert;
     const char *const *filters; /* --filter patterns (any matches), none: all */
     size_t n_filters;
+    const char *const *excludes; /* --exclude patterns: a scenario any matches is left out */
+    size_t n_excludes;
     const char *tool_version;
     mqs_progress_fn progress;
     void (*notice)(void *ud, const char *text); /* one-line notes about the target, may be NULL */

@@ -175,6 +175,10 @@ typedef struct mqs_sc_step {
     size_t hex_len;
     size_t *split; /* send: chunk sizes */
     size_t n_split;
+    bool ws_text;        /* send: as WebSocket text frames (the scenario requires ws) */
+    size_t ws_frame_max; /* send: WebSocket frames of at most this many bytes, 0: one frame */
+    bool no_client_cert; /* connect / open: TLS without the run's client certificate */
+    const char *ws_subprotocol; /* connect / open: the subprotocol the server must return */
     mqs_sc_expect expect; /* connect / expect / expect_none / expect_closed */
 } mqs_sc_step;
 

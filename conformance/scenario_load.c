@@ -900,9 +900,11 @@ typedef struct op_info {
 
 static const char *const k_step_common[] = {"op",   "client", "only",  "note",
                                             "rule", "level",  "exact", NULL};
-static const char *const k_op_connect[] = {"raw", "expect", "timeout_ms", NULL};
-static const char *const k_op_open[] = {"timeout_ms", NULL};
-static const char *const k_op_send[] = {"packet", "packets", "hex", "raw", "split", NULL};
+static const char *const k_op_connect[] = {"raw",         "expect",         "timeout_ms",
+                                           "client_cert", "ws_subprotocol", NULL};
+static const char *const k_op_open[] = {"timeout_ms", "client_cert", "ws_subprotocol", NULL};
+static const char *const k_op_send[] = {"packet", "packets",  "hex",          "raw",
+                                        "split",  "ws_text", "ws_frame_max", NULL};
 static const char *const k_op_expect[] = {"packet",  "packets", "any_order",  "one_of",
                                           "observe", "save",    "closed",     "allow",
                                           "none",    "ms",      "timeout_ms", NULL};
@@ -992,6 +994,42 @@ static int parse_send_packets(ld *l, const cJSON *j, mqs_sc_step *s)
     return 0;
 }
 
+/* A WebSocket-only key needs the scenario to require "ws" (so it SKIPs elsewhere). */
+static int need_ws(ld *l, const cJSON *j, const char *key)
+{
+    if (!get(j, key) || (l->sc->requires & MQS_REQ_WS))
+        return 0;
+    path_key(l, key);
+    return ld_fail(l, "WebSocket only: the scenario must have \"requires\": [\"ws\"]");
+}
+
+/* connect / open: "client_cert" and "ws_subprotocol". */
+static int parse_open_opts(ld *l, const cJSON *j, mqs_sc_step *s)
+{
+    bool cert = true;
+    if (opt_bool(l, j, "client_cert", &cert) < 0 || need_ws(l, j, "ws_subprotocol") < 0 ||
+        opt_text(l, j, "ws_subprotocol", true, &s->ws_subprotocol) < 0)
+        return -1;
+    s->no_client_cert = !cert;
+    return 0;
+}
+
+/* send: "ws_text" and "ws_frame_max" (exclusive: a text frame is never fragmented). */
+static int parse_ws_send(ld *l, const cJSON *j, mqs_sc_step *s)
+{
+    int64_t max = 0;
+    if (need_ws(l, j, "ws_text") < 0 || need_ws(l, j, "ws_frame_max") < 0 ||
+        opt_bool(l, j, "ws_text", &s->ws_text) < 0 ||
+        opt_int(l, j, "ws_frame_max", 1, 65535, &max) < 0)
+        return -1;
+    if (s->ws_text && max) {
+        path_key(l, "ws_frame_max");
+        return ld_fail(l, "a \"ws_text\" write goes in one text frame: drop \"ws_frame_max\"");
+    }
+    s->ws_frame_max = (size_t)max;
+    return 0;
+}
+
 static int step_send(ld *l, const cJSON *j, mqs_sc_step *s)
 {
     const cJSON *pkt = get(j, "packet"), *pkts = get(j, "packets"), *hex = get(j, "hex");
@@ -1031,7 +1069,7 @@ static int step_send(ld *l, const cJSON *j, mqs_sc_step *s)
             return -1;
         path_pop(l, p);
     }
-    return 0;
+    return parse_ws_send(l, j, s);
 }
 
 static int step_connect(ld *l, const cJSON *j, mqs_sc_step *s)
@@ -1049,7 +1087,8 @@ static int step_connect(ld *l, const cJSON *j, mqs_sc_step *s)
         path_pop(l, p);
     }
     return parse_connect_expect(l, j, &s->expect) < 0 ||
-                   opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms) < 0
+                   opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms) < 0 ||
+                   parse_open_opts(l, j, s) < 0
                ? -1
                : 0;
 }
@@ -1081,6 +1120,9 @@ static int step_ops(ld *l, const cJSON *j, mqs_sc_step *s)
     case MQS_OP_WAIT:
         return parse_ms(l, j, "ms", true, &s->ms);
     case MQS_OP_OPEN:
+        return opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms) < 0
+                   ? -1
+                   : parse_open_opts(l, j, s);
     case MQS_OP_PING:
         return opt_int(l, j, "timeout_ms", 0, MQS_SC_MAX_MS, &s->timeout_ms);
     case MQS_OP_DISCONNECT:

@@ -2,6 +2,8 @@
  * dispatches to TCP or TLS. */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +55,25 @@ static bool is_tls(const mqs_conn *c)
 
 int mqs_stream_try_read(mqs_conn *c, uint8_t *buf, size_t cap, size_t *got)
 {
-    return is_tls(c) ? mqs_tls_try_read(c, buf, cap, got) : mqs_tcp_try_read(c, buf, cap, got);
+    int rc = is_tls(c) ? mqs_tls_try_read(c, buf, cap, got) : mqs_tcp_try_read(c, buf, cap, got);
+#ifdef TCP_QUICKACK
+    if (rc == MQS_NET_OK && c->quickack) {
+        int one = 1;
+        (void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
+#endif
+    return rc;
+}
+
+void mqs_conn_set_quickack(mqs_conn *c, bool on)
+{
+    if (!c)
+        return;
+    c->quickack = on;
+#ifdef TCP_QUICKACK
+    int v = on ? 1 : 0;
+    (void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &v, sizeof v);
+#endif
 }
 
 int mqs_stream_try_write(mqs_conn *c, const uint8_t *buf, size_t len, size_t *sent)

@@ -111,6 +111,12 @@ int mqs_conn_write(mqs_conn *c, const uint8_t *buf, size_t len, int64_t deadline
  *          MQS_NET_ERROR. Once CLOSED/RESET/PROTOCOL, later reads return the same. */
 int mqs_conn_read(mqs_conn *c, uint8_t *buf, size_t cap, size_t *got, int64_t deadline_ms);
 
+/** Acknowledge every read at once (TCP_QUICKACK, re-armed after each read; Linux, all
+ *  transports). Without it a peer that uses Nagle's algorithm can hold its second
+ *  small packet for our delayed ACK (~40 ms): request/answer loops (the live fuzzer)
+ *  crawl. Off by default. NULL is fine. */
+void mqs_conn_set_quickack(mqs_conn *c, bool on);
+
 /** WebSocket only: split each later write into frames of at most n payload bytes
  *  (0: one frame per write; wslay caps a split frame at 4096 bytes). No effect elsewhere. */
 void mqs_conn_set_ws_frame_max(mqs_conn *c, size_t n);

@@ -37,6 +37,7 @@ struct mqs_conn {
     short want;     /* poll events the last MQS_NET_AGAIN waits for */
     int last_errno; /* errno of the last failed socket call (the TLS BIO sets it too) */
     int read_end;   /* sticky status of mqs_conn_read once the stream ended, 0: open */
+    bool quickack;  /* re-arm TCP_QUICKACK after every read (mqs_conn_set_quickack) */
 
     /* TLS (tls, wss) */
     SSL_CTX *ssl_ctx;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/demo.sh [MQTTSPEC] — certify a local mosquitto: start it on a free loopback
-# port (scripts/mosquitto.sh), run the whole built-in suite (both protocol versions),
+# port (scripts/mosquitto.sh) with a password file and a throw-away account, run the whole
+# built-in suite (both protocol versions, the auth area included) as that account,
 # print the summary and where the reports are, stop the broker (also on Ctrl-C).
 #
 # Exit status: 0 when the run completed (whatever the verdicts: FAILs are findings about
@@ -21,17 +22,22 @@ trap stop EXIT
 trap 'exit 130' INT TERM
 
 echo "demo: starting mosquitto on a free loopback port ..."
-if ! bash "$ROOT/scripts/mosquitto.sh" start "$BROKER" plain >/dev/null; then
+if ! bash "$ROOT/scripts/mosquitto.sh" start "$BROKER" plain auth >/dev/null; then
     echo "demo: mosquitto did not start (see above)" >&2
     exit 1
 fi
 # shellcheck disable=SC1091
 . "$BROKER/env"
-echo "demo: $(/usr/sbin/mosquitto -h 2>/dev/null | head -n 1) listening on 127.0.0.1:$MQS_PORT (pid $MQS_PID)"
-echo "demo: mqttspec run --host 127.0.0.1 --port $MQS_PORT --report-dir $REPORTS"
+# The password goes through a file, never the command line or the reports.
+(umask 077 && printf '%s\n' "$MQS_PASS" >"$BROKER/password")
+echo "demo: $(/usr/sbin/mosquitto -h 2>/dev/null | head -n 1) listening on 127.0.0.1:$MQS_AUTH_PORT" \
+    "(pid $MQS_PID; password file, user $MQS_USER)"
+echo "demo: mqttspec run --host 127.0.0.1 --port $MQS_AUTH_PORT --username $MQS_USER" \
+    "--password-file $BROKER/password --no-anonymous --report-dir $REPORTS"
 echo
 
-"$BIN" run --host 127.0.0.1 --port "$MQS_PORT" --report-dir "$REPORTS"
+"$BIN" run --host 127.0.0.1 --port "$MQS_AUTH_PORT" --username "$MQS_USER" \
+    --password-file "$BROKER/password" --no-anonymous --report-dir "$REPORTS"
 rc=$?
 
 echo

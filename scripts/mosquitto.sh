@@ -14,6 +14,8 @@
 #   auth:  MQS_AUTH_PORT MQS_USER MQS_PASS       password file, anonymous refused
 #   tls:   MQS_TLS_PORT                          TLS, server cert for localhost/127.0.0.1
 #          MQS_MTLS_PORT                         the same, client certificate required
+#          MQS_MTLS_ID_PORT                      client certificate required, its identity
+#                                                (CN) is the user name, anonymous refused
 #          MQS_TLS_UNTRUSTED_PORT                server cert from a CA nobody trusts
 #          MQS_TLS_WRONGHOST_PORT                server cert for other.example only
 #          MQS_TLS_EXPIRED_PORT                  server cert that expired in 2020
@@ -77,10 +79,10 @@ ws_upgrade() {
     [[ $line == "HTTP/1.1 101"* ]]
 }
 
-tls_listener() { # PORT CERT [extra lines...]
-    local port=$1 cert=$2
-    shift 2
-    printf '\nlistener %s %s\nallow_anonymous true\n' "$port" "$HOST"
+tls_listener() { # PORT CERT ANONYMOUS(true|false) [extra lines...]
+    local port=$1 cert=$2 anonymous=$3
+    shift 3
+    printf '\nlistener %s %s\nallow_anonymous %s\n' "$port" "$HOST" "$anonymous"
     printf 'cafile %s/ca.crt\ncertfile %s/%s.crt\nkeyfile %s/%s.key\n' "$CERTS" "$CERTS" "$cert" "$CERTS" "$cert"
     printf 'tls_version tlsv1.2\n'
     local l
@@ -106,11 +108,13 @@ write_conf() {
                 "${P[auth]}" "$HOST" "$DIR"
         fi
         if [[ -n ${P[tls]:-} ]]; then
-            tls_listener "${P[tls]}" server
-            tls_listener "${P[mtls]}" server "require_certificate true"
-            tls_listener "${P[untrusted]}" untrusted
-            tls_listener "${P[wronghost]}" wronghost
-            tls_listener "${P[expired]}" expired
+            tls_listener "${P[tls]}" server true
+            tls_listener "${P[mtls]}" server true "require_certificate true"
+            tls_listener "${P[mtlsid]}" server false "require_certificate true" \
+                "use_identity_as_username true"
+            tls_listener "${P[untrusted]}" untrusted true
+            tls_listener "${P[wronghost]}" wronghost true
+            tls_listener "${P[expired]}" expired true
         fi
         if [[ -n ${P[ws]:-} ]]; then
             # socket_domain ipv4: otherwise the websockets listener binds *:PORT.
@@ -150,6 +154,7 @@ write_env() {
         if [[ -n ${P[tls]:-} ]]; then
             echo "MQS_TLS_PORT=${P[tls]}"
             echo "MQS_MTLS_PORT=${P[mtls]}"
+            echo "MQS_MTLS_ID_PORT=${P[mtlsid]}"
             echo "MQS_TLS_UNTRUSTED_PORT=${P[untrusted]}"
             echo "MQS_TLS_WRONGHOST_PORT=${P[wronghost]}"
             echo "MQS_TLS_EXPIRED_PORT=${P[expired]}"
@@ -187,8 +192,11 @@ wait_ready() {
     fi
     if [[ -n ${P[tls]:-} ]]; then
         "${pub[@]}" -p "${P[tls]}" --cafile "$CERTS/ca.crt" || return 1
-        "${pub[@]}" -p "${P[mtls]}" --cafile "$CERTS/ca.crt" \
-            --cert "$CERTS/client.crt" --key "$CERTS/client.key" || return 1
+        local p
+        for p in "${P[mtls]}" "${P[mtlsid]}"; do
+            "${pub[@]}" -p "$p" --cafile "$CERTS/ca.crt" \
+                --cert "$CERTS/client.crt" --key "$CERTS/client.key" || return 1
+        done
     fi
     if [[ -n ${P[ws]:-} ]]; then
         ws_upgrade "${P[ws]}" || return 1
@@ -200,7 +208,7 @@ wait_ready() {
 start_once() {
     local names=(plain) n ports i
     [[ -n ${WANT[auth]:-} ]] && names+=(auth)
-    [[ -n ${WANT[tls]:-} ]] && names+=(tls mtls untrusted wronghost expired)
+    [[ -n ${WANT[tls]:-} ]] && names+=(tls mtls mtlsid untrusted wronghost expired)
     [[ -n ${WANT[ws]:-} ]] && names+=(ws wss)
     n=${#names[@]}
     read -r -a ports <<<"$(free_ports "$n")"

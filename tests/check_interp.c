@@ -30,6 +30,12 @@ typedef struct peer {
     uint8_t got[65536]; /* every byte received, all connections */
     size_t n_got;
     volatile int stop;
+    /* Connection threads, joined by peer_stop so none outlives the test (their fd is -1
+     * once the thread closed it; a slot whose thread was joined is reused; guarded by lock). */
+    pthread_t conn_th[64];
+    int conn_fd[64];
+    bool joined[64];
+    size_t n_conn;
 } peer;
 
 static size_t unhex(const char *h, uint8_t *out, size_t cap)
@@ -55,7 +61,17 @@ static void send_hex(int fd, const char *h)
 typedef struct conn_arg {
     peer *p;
     int fd;
+    size_t slot;
 } conn_arg;
+
+/* Closes a connection's fd and marks its slot closed, so peer_stop leaves it alone. */
+static void conn_close(peer *p, size_t slot, int fd)
+{
+    pthread_mutex_lock(&p->lock);
+    p->conn_fd[slot] = -1;
+    close(fd);
+    pthread_mutex_unlock(&p->lock);
+}
 
 /* Answers each whole packet by its type. */
 static void *conn_main(void *arg)
@@ -63,6 +79,7 @@ static void *conn_main(void *arg)
     conn_arg *ca = arg;
     peer *p = ca->p;
     int fd = ca->fd;
+    size_t slot = ca->slot;
     free(ca);
     if (p->greeting)
         send_hex(fd, p->greeting);
@@ -124,7 +141,7 @@ static void *conn_main(void *arg)
         }
     }
 out:
-    close(fd);
+    conn_close(p, slot, fd);
     return NULL;
 }
 
@@ -135,12 +152,35 @@ static void *peer_main(void *arg)
         int fd = accept(p->lfd, NULL, NULL);
         if (fd < 0)
             break;
+        pthread_mutex_lock(&p->lock);
+        size_t slot = 0;
+        while (slot < p->n_conn && !(p->conn_fd[slot] < 0 && !p->joined[slot]))
+            slot++;
+        if (slot < p->n_conn) { /* a finished connection: join it and reuse its slot */
+            pthread_mutex_unlock(&p->lock);
+            pthread_join(p->conn_th[slot], NULL);
+            pthread_mutex_lock(&p->lock);
+            p->joined[slot] = true;
+        } else if (slot == sizeof p->conn_th / sizeof p->conn_th[0]) {
+            pthread_mutex_unlock(&p->lock);
+            close(fd);
+            continue;
+        }
         conn_arg *ca = malloc(sizeof *ca);
         ca->p = p;
         ca->fd = fd;
-        pthread_t th;
-        pthread_create(&th, NULL, conn_main, ca);
-        pthread_detach(th);
+        ca->slot = slot;
+        p->conn_fd[slot] = fd;
+        if (pthread_create(&p->conn_th[slot], NULL, conn_main, ca) == 0) {
+            p->joined[slot] = false;
+            if (slot == p->n_conn)
+                p->n_conn++;
+        } else {
+            p->conn_fd[slot] = -1;
+            close(fd);
+            free(ca);
+        }
+        pthread_mutex_unlock(&p->lock);
     }
     return NULL;
 }
@@ -165,6 +205,17 @@ static void peer_stop(peer *p)
     shutdown(p->lfd, SHUT_RDWR);
     close(p->lfd);
     pthread_join(p->th, NULL);
+    /* Wake every connection thread still in recv, then wait for all of them. */
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_conn; i++)
+        if (p->conn_fd[i] >= 0)
+            shutdown(p->conn_fd[i], SHUT_RDWR);
+    size_t n = p->n_conn;
+    pthread_mutex_unlock(&p->lock);
+    for (size_t i = 0; i < n; i++)
+        if (!p->joined[i])
+            pthread_join(p->conn_th[i], NULL);
+    pthread_mutex_destroy(&p->lock);
 }
 
 /* A peer that behaves like a small correct broker for one client. */

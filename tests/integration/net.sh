@@ -6,8 +6,9 @@
 # over each: tcp, tls, mtls with and without a client certificate, ws, wss, auth with a
 # good and a bad password, and every TLS failure mode, asserting the exit code, the
 # output, that an error is exactly one line, and that the password never shows. Runs the
-# whole table once per binary given (default build/mqttspec). The broker is stopped on
-# any exit (trap).
+# whole table once per binary given (default build/mqttspec). Then the TLS and WebSocket
+# failure modes once more through `mqttspec run` (exit 3, one line), and what its reports
+# say about the connection. The broker is stopped on any exit (trap).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -38,12 +39,15 @@ fail=0
 
 # check NAME WANT_EXIT WANT_TEXT -- probe args...
 #   WANT_TEXT must appear in stdout (exit 0/1) or in the one-line stderr (other exits).
+#   CMD is the subcommand and its own options (default: probe).
+PROBE=(probe --timeout-ms 3000)
+CMD=("${PROBE[@]}")
 check() {
     local name=$1 want=$2 text=$3
     shift 4
     local out=$WORK/out err=$WORK/err rc t0 ms
     t0=$(date +%s%N)
-    "$BIN" probe --timeout-ms 3000 "$@" >"$out" 2>"$err"
+    "$BIN" "${CMD[@]}" "$@" >"$out" 2>"$err"
     rc=$?
     ms=$((($(date +%s%N) - t0) / 1000000))
     local why=""
@@ -64,6 +68,24 @@ check() {
         fail=$((fail + 1))
         printf 'FAIL %-34s %s\n' "$name" "$why"
         sed 's/^/     | /' "$out" "$err"
+    fi
+}
+
+# report_has NAME TEXT... : every TEXT is in the last run's report.json (and every
+# format holds no password).
+report_has() {
+    local name=$1 t why=""
+    shift
+    for t in "$@"; do
+        grep -qF -- "$t" "$WORK/run/report.json" || why="report.json lacks '$t'"
+    done
+    if grep -rqF -- "$MQS_PASS" "$WORK/run"; then why="a report holds the password"; fi
+    if [ -z "$why" ]; then
+        pass=$((pass + 1))
+        printf 'ok   %-34s %s\n' "$name" "$*"
+    else
+        fail=$((fail + 1))
+        printf 'FAIL %-34s %s\n' "$name" "$why"
     fi
 }
 
@@ -111,6 +133,34 @@ for BIN in "${BINS[@]}"; do
     check usage-bad-url 2 "bad URL" -- --url "http://$H"
     check usage-tls-opt-on-tcp 2 "--cafile needs a TLS transport" -- --host $H --cafile "$C/ca.crt"
     check usage-unknown 2 "unknown option" -- --frobnicate
+
+    # `mqttspec run`: the same failures end the run at its first connection, exit 3 with
+    # one line; reports name the connection's TLS parameters, never the password.
+    CMD=(run --filter connect.accepted --protocol 3.1.1 --quiet --report-dir "$WORK/run")
+    check run-tls-unknown-ca 3 "unable to get local issuer certificate" -- \
+        --url "mqtts://$H:$MQS_TLS_UNTRUSTED_PORT" --cafile "$C/ca.crt"
+    check run-tls-system-store 3 "unknown CA" -- --url "mqtts://$H:$MQS_TLS_PORT"
+    check run-tls-wrong-host 3 "hostname mismatch: certificate is for other.example" -- \
+        --host localhost --port "$MQS_TLS_WRONGHOST_PORT" --transport tls --cafile "$C/ca.crt"
+    check run-tls-wrong-ip 3 "IP address mismatch" -- --url "mqtts://$H:$MQS_TLS_WRONGHOST_PORT" \
+        --cafile "$C/ca.crt"
+    check run-tls-expired 3 "certificate has expired" -- --url "mqtts://$H:$MQS_TLS_EXPIRED_PORT" \
+        --cafile "$C/ca.crt"
+    check run-mtls-no-cert 3 "server requires a client certificate" -- \
+        --url "mqtts://$H:$MQS_MTLS_PORT" --cafile "$C/ca.crt"
+    check run-wss-unknown-ca 3 "unknown CA" -- --url "wss://$H:$MQS_WSS_PORT"
+    check run-tls-to-plain-port 3 "does the port speak TLS?" -- --url "mqtts://$H:$MQS_PORT" \
+        --cafile "$C/ca.crt"
+    check run-ws-to-mqtt-port 3 "is it a WebSocket endpoint?" -- --url "ws://$H:$MQS_PORT/mqtt"
+    check run-mtls-cert 0 "1 PASS" -- --url "mqtts://$H:$MQS_MTLS_PORT" --cafile "$C/ca.crt" \
+        --cert "$C/client.crt" --key "$C/client.key"
+    report_has run-mtls-report "connection=tls to $H:$MQS_MTLS_PORT (TLSv1." "verify on, client certificate)"
+    check run-wss 0 "1 PASS" -- --url "wss://$H:$MQS_WSS_PORT/mqtt" --cafile "$C/ca.crt"
+    report_has run-wss-report "connection=wss to $H:$MQS_WSS_PORT (TLSv1." "verify on, path /mqtt, subprotocol mqtt)"
+    check run-auth 0 "1 PASS" -- --url "mqtt://$H:$MQS_AUTH_PORT" --username "$MQS_USER" \
+        --password-file "$WORK/pass"
+    report_has run-auth-report "password=***" "connection=tcp to $H:$MQS_AUTH_PORT"
+    CMD=("${PROBE[@]}")
 done
 
 echo "net.sh: $pass passed, $fail failed"

@@ -10,7 +10,13 @@
 #    The auth area also runs against the broker's password-protected listener (user and
 #    password from scripts/mosquitto.sh, the password through --password-file, never on a
 #    command line) and is compared with tests/expected/mosquitto-2.0.11-auth.tsv.
-# 3. Checks the broker holds no retained message under mqs/# afterwards (the cleanup).
+#    At the same time the whole suite runs over tls, tls with a client certificate (the
+#    mTLS listener), ws and wss, each against a mosquitto of its own (a 1-character
+#    client id cannot be unique per run, so parallel runs must not share a broker):
+#    every verdict must equal TCP's except the transport area's, which is compared with
+#    tests/expected/mosquitto-2.0.11-transport.tsv (with the transport area on the
+#    listener that takes the certificate's identity as the user name, --no-anonymous).
+# 3. Checks the brokers hold no retained message under mqs/# afterwards (the cleanup).
 # 4. Runs the suite a second time (and once with MQTTSPEC_ASAN when given): the verdicts
 #    must be identical.
 # 5. Runs against fake brokers (tests/integration/fake_broker.py) that are silent, close,
@@ -25,12 +31,16 @@ BIN=${1:-$ROOT/build/mqttspec}
 BIN_ASAN=${2:-}
 EXPECTED=$ROOT/tests/expected/mosquitto-2.0.11.tsv
 EXPECTED_AUTH=$ROOT/tests/expected/mosquitto-2.0.11-auth.tsv
+EXPECTED_TRANSPORT=$ROOT/tests/expected/mosquitto-2.0.11-transport.tsv
+TRANSPORTS=(tls mtls ws wss)
 WORK=$(mktemp -d /tmp/mqs-suite-XXXXXX)
 FAKE_PIDS=()
 
 cleanup() {
     for p in "${FAKE_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    bash "$ROOT/scripts/mosquitto.sh" stop "$WORK/broker" >/dev/null 2>&1 || true
+    for b in "$WORK"/broker*; do
+        bash "$ROOT/scripts/mosquitto.sh" stop "$b" >/dev/null 2>&1 || true
+    done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -85,12 +95,75 @@ compare() {
     fi
 }
 
-echo "== suite against mosquitto (port $MQS_PORT)"
+# mosquitto 2.0.11 sends WebSocket data in frames of 4 KiB, one per turn of its main loop,
+# which turns about 10 times a second unless other traffic wakes it: whether a 2 MiB or a
+# 16 MiB message arrives within the scenario's bound over ws/wss depends on the load of
+# the moment (reports/mosquitto-2.0.11/DEVIATIONS.md, "transport"). The ws/wss runs
+# leave those cases out (--exclude), and so does their comparison with tcp.
+WS_SLOW=(payload.large-16mib payload.rl-boundary-3-4)
+
+# run_transport NAME: starts a broker of its own and runs the suite over NAME (tls, mtls,
+# ws or wss); for mtls also the transport area on the identity listener (mtls-id). Then
+# lists the retained messages left under mqs/# into $WORK/NAME.retained.
+run_transport() (
+    local t=$1 dir=$WORK/broker-$1 args
+    bash "$ROOT/scripts/mosquitto.sh" start "$dir" "$([[ $t == ws* ]] && echo ws || echo tls)" \
+        >"$WORK/$t.start" 2>&1 || { echo "could not start mosquitto" >"$WORK/$t.err"; return; }
+    # shellcheck disable=SC1091
+    . "$dir/env"
+    local c=$MQS_CERTS h=$MQS_HOST cert=(--cert "$MQS_CERTS/client.crt" --key "$MQS_CERTS/client.key")
+    case $t in
+    tls) args=(--url "mqtts://$h:$MQS_TLS_PORT" --cafile "$c/ca.crt") ;;
+    mtls) args=(--url "mqtts://$h:$MQS_MTLS_PORT" --cafile "$c/ca.crt" "${cert[@]}") ;;
+    ws) args=(--url "ws://$h:$MQS_WS_PORT/mqtt") ;;
+    wss) args=(--url "wss://$h:$MQS_WSS_PORT/mqtt" --cafile "$c/ca.crt") ;;
+    esac
+    local id
+    if [[ $t == ws* ]]; then for id in "${WS_SLOW[@]}"; do args+=(--exclude "$id"); done; fi
+    run_suite "$t" "$BIN" "${args[@]}"
+    [[ $t != mtls ]] || run_suite mtls-id "$BIN" --url "mqtts://$h:$MQS_MTLS_ID_PORT" \
+        --cafile "$c/ca.crt" "${cert[@]}" --no-anonymous --filter transport
+    mosquitto_sub -h "$h" -p "$MQS_PORT" -t 'mqs/#' --retained-only -W 1 -v >"$WORK/$t.retained" 2>/dev/null
+)
+
+echo "== suite against mosquitto (port $MQS_PORT); meanwhile over ${TRANSPORTS[*]}"
 start=$(date +%s.%N)
+for t in "${TRANSPORTS[@]}"; do run_transport "$t" & done
 run_suite first "$BIN"
 secs=$(echo "$(date +%s.%N) - $start" | bc)
 tail -n 3 "$WORK/first.out"
 compare first "$EXPECTED" "verdicts as expected in ${secs}s"
+
+wait
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+echo "== the suite over ${TRANSPORTS[*]} (all done after ${secs}s): the same verdicts as over tcp"
+# same_as_tcp FILE TRANSPORT: the lines outside the transport area (and, over WebSocket,
+# outside WS_SLOW), with the transport column set to tcp.
+same_as_tcp() {
+    local slow=" "
+    [[ $2 != ws* ]] || slow=" ${WS_SLOW[*]} "
+    awk -F '\t' -v OFS='\t' -v slow="$slow" \
+        '$1 !~ /^transport\./ && index(slow, " " $1 " ") == 0 { $3 = "tcp"; print }' "$1"
+}
+: >"$WORK/transport.tsv"
+for t in "${TRANSPORTS[@]}" mtls-id; do
+    cat "$WORK/$t.err" 2>/dev/null
+    [ -s "$WORK/$t.tsv" ] || { bad "$t: no verdicts: $(tail -n 3 "$WORK/$t.out" 2>/dev/null)"; continue; }
+    awk -F '\t' -v OFS='\t' -v r="$t" '$1 ~ /^transport\./ { print r, $0 }' "$WORK/$t.tsv" >>"$WORK/transport.tsv"
+    [ "$t" != mtls-id ] || continue
+    same_as_tcp "$WORK/first.tsv" "$t" >"$WORK/$t.want"
+    if same_as_tcp "$WORK/$t.tsv" "$t" | cmp -s - "$WORK/$t.want"; then
+        ok "$t: $(wc -l <"$WORK/$t.want") verdicts identical to tcp's ($(tail -n 3 "$WORK/$t.out" | head -n 1 | sed 's/^mqttspec: //'))"
+    else
+        bad "$t: verdicts differ from tcp's:"
+        same_as_tcp "$WORK/$t.tsv" "$t" | diff -u "$WORK/$t.want" -
+    fi
+    if [ -s "$WORK/$t.retained" ]; then
+        bad "$t: retained messages left behind:"
+        head -n 20 "$WORK/$t.retained"
+    fi
+done
+compare transport "$EXPECTED_TRANSPORT" "transport-specific verdicts as expected"
 
 echo "== auth area against mosquitto's password listener (port $MQS_AUTH_PORT)"
 (umask 077 && printf '%s\n' "$MQS_PASS" >"$WORK/auth.pass")
