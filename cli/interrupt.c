@@ -3,6 +3,7 @@
  * are async-signal-safe (C11 7.14.1.1, POSIX signal-safety(7)). */
 #include "cli/interrupt.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -43,10 +44,12 @@ static void on_signal(int sig)
             "): exiting now, without cleanup or reports", NULL);
         _exit(128 + sig);
     }
+    int saved = errno; /* the interrupted code may be about to read it */
     if (!g_note || *g_note)
         say("\nmqttspec: interrupted (", name_of(sig), "): ", g_note ? g_note : MQS_DEFAULT_NOTE);
     if (g_on_first)
         g_on_first(sig);
+    errno = saved;
 }
 
 static void set_handlers(void (*handler)(int))
