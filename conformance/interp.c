@@ -1324,8 +1324,9 @@ static int mini_send(mini *m, const mqs_packet *p)
 }
 
 /* Waits for a packet of type want (others are skipped); out's views point into m->rx
- * until the next call. @return 0, -1 (closed, timeout, malformed). */
-static int mini_wait(mini *m, int want, mqs_packet *out)
+ * until the next call; a SUBACK's codes go to items (capacity cap).
+ * @return 0, -1 (closed, timeout, malformed, more codes than cap). */
+static int mini_wait_items(mini *m, int want, mqs_packet *out, mqs_item *items, size_t cap)
 {
     size_t used = 0;
     for (;;) {
@@ -1345,6 +1346,8 @@ static int mini_wait(mini *m, int want, mqs_packet *out)
                 continue;
             mqs_decode_opts opts = {m->version, MQS_DIR_TO_CLIENT, MQS_LENIENT_NON_MINIMAL_RL};
             memset(out, 0, sizeof *out);
+            out->items = items;
+            out->n_items = cap;
             return mqs_decode(m->rx.p, used, &opts, out, NULL) == MQS_OK ? 0 : -1;
         }
         if (st != MQS_OK && st != MQS_NEED_MORE)
@@ -1355,6 +1358,11 @@ static int mini_wait(mini *m, int want, mqs_packet *out)
         if (m->net_rc != MQS_NET_OK || mqs_buf_append(&m->rx, chunk, got) < 0)
             return -1;
     }
+}
+
+static int mini_wait(mini *m, int want, mqs_packet *out)
+{
+    return mini_wait_items(m, want, out, NULL, 0);
 }
 
 /* Opens a connection and sends CONNECT (clean session 1, client id cid).
@@ -1702,6 +1710,24 @@ static void probe_version(mini *m, mqs_probe *out)
     out->broker[n] = '\0';
 }
 
+/* Subscribes at QoS 2 to mqs/CID (a topic nobody publishes to): the granted QoS. */
+static int probe_qos2(mini *m, const char *cid)
+{
+    char topic[40];
+    snprintf(topic, sizeof topic, "mqs/%s", cid);
+    mqs_item item = {{(const uint8_t *)topic, strlen(topic)}, 2}, code;
+    mqs_packet p, got;
+    memset(&p, 0, sizeof p);
+    p.type = MQS_SUBSCRIBE;
+    p.packet_id = 1;
+    p.items = &item;
+    p.n_items = 1;
+    if (mini_send(m, &p) < 0 || mini_wait_items(m, MQS_SUBACK, &got, &code, 1) < 0 ||
+        got.packet_id != 1 || got.n_items != 1)
+        return -1;
+    return code.qos;
+}
+
 void mqs_probe_run(const mqs_endpoint *ep, unsigned proto, const char *username,
                    const char *password, double timeout_factor, const char *client_id,
                    bool want_version, mqs_probe *out)
@@ -1714,6 +1740,11 @@ void mqs_probe_run(const mqs_endpoint *ep, unsigned proto, const char *username,
     out->connack = mini_connect(&m, client_id, out->err, sizeof out->err);
     if (m.conn)
         snprintf(out->conn, sizeof out->conn, "%s", mqs_conn_describe(m.conn));
+    out->qos2_granted = -1;
+    if (out->connack == 0) {
+        m.deadline = mqs_now_ms() + (int64_t)(1000.0 * timeout_factor);
+        out->qos2_granted = probe_qos2(&m, client_id);
+    }
     if (out->connack == 0 && want_version) {
         m.deadline = mqs_now_ms() + (int64_t)(1000.0 * timeout_factor);
         probe_version(&m, out);
