@@ -161,7 +161,6 @@ EOF
 
 # Modes whose check is known to fail, and why (reported, not counted as a failure).
 KNOWN=$(cat <<'EOF'
-grant-qos1      too strict: scenarios that subscribe at QoS 2 FAIL when the broker grants QoS 1 (allowed: MQTT-3.8.4-5); needs a SKIP for brokers without QoS 2 subscriptions
 EOF
 )
 
