@@ -1689,17 +1689,23 @@ int mqs_case_run(const mqs_scenario *sc, const mqs_case_opts *o, mqs_case_result
 
 /* ---- probe ---- */
 
-static void probe_version(mini *m, mqs_probe *out)
+/* Sends SUBSCRIBE (packet id 1) for one filter at qos. @return 0 or -1. */
+static int mini_subscribe(mini *m, const char *filter, uint8_t qos)
 {
-    static const char sys[] = "$SYS/broker/version";
-    mqs_item item = {{(const uint8_t *)sys, sizeof sys - 1}, 0};
-    mqs_packet p, got;
+    mqs_item item = {{(const uint8_t *)filter, strlen(filter)}, qos};
+    mqs_packet p;
     memset(&p, 0, sizeof p);
     p.type = MQS_SUBSCRIBE;
     p.packet_id = 1;
     p.items = &item;
     p.n_items = 1;
-    if (mini_send(m, &p) < 0 || mini_wait(m, MQS_PUBLISH, &got) < 0)
+    return mini_send(m, &p);
+}
+
+static void probe_version(mini *m, mqs_probe *out)
+{
+    mqs_packet got;
+    if (mini_subscribe(m, "$SYS/broker/version", 0) < 0 || mini_wait(m, MQS_PUBLISH, &got) < 0)
         return;
     size_t n = got.publish.payload.len < sizeof out->broker - 1 ? got.publish.payload.len
                                                                 : sizeof out->broker - 1;
@@ -1715,14 +1721,9 @@ static int probe_qos2(mini *m, const char *cid)
 {
     char topic[40];
     snprintf(topic, sizeof topic, "mqs/%s", cid);
-    mqs_item item = {{(const uint8_t *)topic, strlen(topic)}, 2}, code;
-    mqs_packet p, got;
-    memset(&p, 0, sizeof p);
-    p.type = MQS_SUBSCRIBE;
-    p.packet_id = 1;
-    p.items = &item;
-    p.n_items = 1;
-    if (mini_send(m, &p) < 0 || mini_wait_items(m, MQS_SUBACK, &got, &code, 1) < 0 ||
+    mqs_item code;
+    mqs_packet got;
+    if (mini_subscribe(m, topic, 2) < 0 || mini_wait_items(m, MQS_SUBACK, &got, &code, 1) < 0 ||
         got.packet_id != 1 || got.n_items != 1)
         return -1;
     return code.qos;

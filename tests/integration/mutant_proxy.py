@@ -1126,28 +1126,29 @@ class SwapPublish(Mode):
         return r.hold_or_swap(p)
 
 
+def swapping(kind):
+    """A mode base that swaps two consecutive packets of type kind to the client."""
+    class Swap(Mode):
+        def b2c(self, r, p):
+            if p[0] >> 4 == kind:
+                return r.hold_or_swap(p)
+            return super().b2c(r, p)
+    return Swap
+
+
 @mode("swap-puback", "breaks", "MQTT-4.6.0-2", "two consecutive PUBACKs swap places")
-class SwapPuback(Mode):
-    def b2c(self, r, p):
-        if p[0] >> 4 == PUBACK:
-            return r.hold_or_swap(p)
-        return super().b2c(r, p)
+class SwapPuback(swapping(PUBACK)):
+    pass
 
 
 @mode("swap-pubrec", "breaks", "MQTT-4.6.0-3", "two consecutive PUBRECs swap places")
-class SwapPubrec(Mode):
-    def b2c(self, r, p):
-        if p[0] >> 4 == PUBREC:
-            return r.hold_or_swap(p)
-        return super().b2c(r, p)
+class SwapPubrec(swapping(PUBREC)):
+    pass
 
 
 @mode("swap-pubrel", "breaks", "MQTT-4.6.0-4", "two consecutive PUBRELs swap places")
-class SwapPubrel(Mode):
-    def b2c(self, r, p):
-        if p[0] >> 4 == PUBREL:
-            return r.hold_or_swap(p)
-        return super().b2c(r, p)
+class SwapPubrel(swapping(PUBREL)):
+    pass
 
 
 @mode("redeliver-swapped", "breaks", "MQTT-4.6.0-1",
