@@ -39,7 +39,7 @@ CHECK     := $(BUILD)/check_mqttspec
 CHECK_ASAN:= $(BUILD)/asan/check_mqttspec
 CODEC_LIB := $(BUILD)/libmqscodec.a
 
-.PHONY: all check check-unit check-fuzz check-integration deps demo matrix bench fuzz install clean format
+.PHONY: all check check-unit check-fuzz check-integration deps demo matrix mutants bench fuzz install clean format
 all: $(BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -106,6 +106,9 @@ include fuzz/fuzz.mk
 check-integration: $(BIN) $(BIN_ASAN)
 	bash tests/integration/net.sh $(BIN) $(BIN_ASAN)
 	bash tests/integration/run.sh $(BIN) $(BIN_ASAN)
+
+# The whole suite against mosquitto made to break one rule at a time (tests/integration/MUTANTS.md).
+mutants: $(BIN) ; bash tests/integration/mutants.sh $(BIN)
 
 # Certify every broker of scripts/brokers/ and write reports/matrix.{md,html}.
 matrix: $(BIN)
