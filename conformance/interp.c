@@ -7,6 +7,10 @@
  * step expected. Steps then consume the queue. Every wait is bounded by the step's
  * timeout and the case deadline. The cleanup (retained topics, persistent sessions)
  * runs whatever the outcome, on connections of its own.
+ *
+ * Interruption (Ctrl-C): when the run's cancel callback says so, waits end within
+ * MQS_CANCEL_POLL_MS (reads and sleeps are cut into slices that long), no further step
+ * runs, the case is ERROR "interrupted ...", and the cleanup still runs.
  */
 #include "conformance/interp.h"
 
@@ -60,6 +64,7 @@ typedef struct ctx {
     size_t step_no; /* 1-based step being run, 0 outside steps */
     /* outcome */
     bool stop;
+    bool interrupted; /* the run was cancelled while this case ran */
     mqs_verdict verdict;
     mqs_buf reason;
     const char *rule;
@@ -227,6 +232,49 @@ static int oracle_fail(ctx *c, const client *cl, int status, const mqs_diag *d, 
              d->field ? ", " : "", d->field ? d->field : "");
     set_outcome(c, MQS_VERDICT_FAIL, rule ? rule : "MQS-malformed", text);
     return -1;
+}
+
+/* Has the run been cancelled? The first time it has, the case ends as ERROR
+ * "interrupted" (unless it already has an outcome). */
+static bool interrupted(ctx *c)
+{
+    if (!c->o->cancelled || !c->o->cancelled(c->o->cancel_ud))
+        return false;
+    if (!c->interrupted) {
+        c->interrupted = true;
+        char text[96];
+        if (c->step_no)
+            snprintf(text, sizeof text, "interrupted at step %zu (the run was stopped)",
+                     c->step_no);
+        else
+            snprintf(text, sizeof text, "interrupted (the run was stopped)");
+        size_t step = c->step_no;
+        c->step_no = 0; /* the reason starts with "interrupted" */
+        set_outcome(c, MQS_VERDICT_ERROR, NULL, text);
+        c->step_no = step;
+    }
+    return true;
+}
+
+/* The end of the next slice of a wait until deadline: the deadline itself, or sooner
+ * when the run can be cancelled (so that a Ctrl-C is seen within MQS_CANCEL_POLL_MS). */
+static int64_t wait_slice(const ctx *c, int64_t deadline)
+{
+    int64_t slice = mqs_now_ms() + MQS_CANCEL_POLL_MS;
+    return c->o->cancelled && deadline > slice ? slice : deadline;
+}
+
+/* Sleeps until the monotonic time until, in slices. @return 0, or -1 when interrupted. */
+static int nap_until(ctx *c, int64_t until)
+{
+    for (;;) {
+        if (interrupted(c))
+            return -1;
+        int64_t now = mqs_now_ms();
+        if (now >= until)
+            return 0;
+        sleep_ms(wait_slice(c, until) - now);
+    }
 }
 
 /* ---- receiving ---- */
@@ -424,11 +472,19 @@ static int ws_violation(ctx *c, client *cl)
 }
 
 /* One read (waiting until deadline) into the queue. @return EV_PACKET (read something),
- * EV_CLOSED, EV_TIMEOUT or EV_STOP (case failed / errored). */
+ * EV_CLOSED, EV_TIMEOUT or EV_STOP (case failed / errored / interrupted). */
 static int pump(ctx *c, client *cl, int64_t deadline)
 {
     size_t got = 0;
-    int rc = mqs_conn_read(cl->conn, cl->chunk, MQS_READ_CHUNK, &got, deadline);
+    int rc;
+    for (;;) {
+        int64_t until = wait_slice(c, deadline);
+        rc = mqs_conn_read(cl->conn, cl->chunk, MQS_READ_CHUNK, &got, until);
+        if (rc != MQS_NET_TIMEOUT || until == deadline)
+            break;
+        if (interrupted(c))
+            return EV_STOP;
+    }
     if (rc == MQS_NET_OK)
         return rx_push(c, cl, got) < 0 || cut_frames(c, cl) < 0 ? EV_STOP : EV_PACKET;
     if (rc == MQS_NET_TIMEOUT)
@@ -1254,11 +1310,11 @@ static int step_wait(ctx *c, const mqs_sc_step *s)
 {
     int64_t until = mqs_now_ms() + step_ms(c, s, s->ms);
     if (until > c->deadline) {
-        sleep_ms(c->deadline - mqs_now_ms());
+        if (nap_until(c, c->deadline) < 0)
+            return -1;
         return past_case_deadline(c) ? -1 : 0;
     }
-    sleep_ms(until - mqs_now_ms());
-    return 0;
+    return nap_until(c, until);
 }
 
 static int run_step(ctx *c, const mqs_sc_step *s)
@@ -1590,6 +1646,8 @@ static void run_steps(ctx *c)
         if (!(s->only & c->o->proto))
             continue;
         c->step_no = i + 1;
+        if (interrupted(c))
+            break;
         if (mqs_now_ms() >= c->deadline) {
             past_case_deadline(c);
             break;

@@ -30,6 +30,7 @@ typedef struct pool {
     char token[9];
     const char **skip31; /* per endpoint: why 3.1 cases are skipped, or NULL */
     const char **noqos2; /* per endpoint: why "qos2" cases are skipped, or NULL */
+    bool *started;       /* per case: a worker took it (all of them unless cancelled) */
     atomic_bool oom;
 } pool;
 
@@ -84,6 +85,8 @@ static void run_one(pool *pl, size_t i)
         .no_anonymous = o->no_anonymous,
         .token = pl->token,
         .case_index = i,
+        .cancelled = o->cancelled,
+        .cancel_ud = o->cancel_ud,
     };
     co.skip_reason = mqs_case_requirement_missing(j->sc, &co, o->client_cert);
     if (!co.skip_reason && j->proto == MQS_PROTO_31)
@@ -102,16 +105,40 @@ static void run_one(pool *pl, size_t i)
     pthread_mutex_unlock(&pl->lock);
 }
 
+static bool cancelled(const mqs_run_opts *o)
+{
+    return o->cancelled && o->cancelled(o->cancel_ud);
+}
+
 static void *worker(void *arg)
 {
     pool *pl = arg;
     for (;;) {
         size_t i = atomic_fetch_add(&pl->next, 1);
-        if (i >= pl->n)
+        if (i >= pl->n || cancelled(pl->o))
             break;
+        pl->started[i] = true;
         run_one(pl, i);
     }
     return NULL;
+}
+
+/* After a cancelled run: keeps only the cases that started, in report order. */
+static void keep_started(pool *pl)
+{
+    mqs_report *rep = pl->rep;
+    size_t kept = 0;
+    for (size_t i = 0; i < rep->n_cases; i++) {
+        if (!pl->started[i])
+            continue;
+        if (kept != i) {
+            rep->cases[kept] = rep->cases[i];
+            memset(&rep->cases[i], 0, sizeof rep->cases[i]);
+        }
+        kept++;
+    }
+    rep->interrupted = kept < rep->n_cases || cancelled(pl->o);
+    rep->n_cases = kept;
 }
 
 static char *endpoint_text(const mqs_endpoint *ep)
@@ -255,7 +282,8 @@ int mqs_run(const mqs_scenario_set *set, const mqs_run_opts *o, mqs_report *rep,
     rep->cases = mqs_calloc(pl.n ? pl.n : 1, sizeof *rep->cases);
     pl.skip31 = mqs_calloc(o->n_endpoints ? o->n_endpoints : 1, sizeof *pl.skip31);
     pl.noqos2 = mqs_calloc(o->n_endpoints ? o->n_endpoints : 1, sizeof *pl.noqos2);
-    if (!pl.jobs || !rep->cases || !pl.skip31 || !pl.noqos2) {
+    pl.started = mqs_calloc(pl.n ? pl.n : 1, sizeof *pl.started);
+    if (!pl.jobs || !rep->cases || !pl.skip31 || !pl.noqos2 || !pl.started) {
         rc = MQS_RUN_NOMEM;
     } else {
         plan(set, o, pl.jobs);
@@ -270,8 +298,11 @@ int mqs_run(const mqs_scenario_set *set, const mqs_run_opts *o, mqs_report *rep,
         pthread_mutex_destroy(&pl.lock);
         if (rc == MQS_RUN_OK && atomic_load(&pl.oom))
             rc = MQS_RUN_NOMEM;
+        if (rc == MQS_RUN_OK && o->cancelled)
+            keep_started(&pl);
     }
     rep->duration_ms = (double)(mqs_now_ms() - t0);
+    mqs_free(pl.started);
     mqs_free(pl.jobs);
     mqs_free((void *)pl.skip31);
     mqs_free((void *)pl.noqos2);
