@@ -29,8 +29,8 @@ typedef struct pool {
     pthread_mutex_t lock;
     char token[9];
     const char **skip31; /* per endpoint: why 3.1 cases are skipped, or NULL */
-    const char **noqos2; /* per endpoint: why "qos2" cases are skipped, or NULL */
     bool *started;       /* per case: a worker took it (all of them unless cancelled) */
+    const char **noqos2; /* per endpoint: why "qos2" cases are skipped, or NULL */
     atomic_bool oom;
 } pool;
 
@@ -281,9 +281,9 @@ int mqs_run(const mqs_scenario_set *set, const mqs_run_opts *o, mqs_report *rep,
     pl.jobs = mqs_calloc(pl.n ? pl.n : 1, sizeof *pl.jobs);
     rep->cases = mqs_calloc(pl.n ? pl.n : 1, sizeof *rep->cases);
     pl.skip31 = mqs_calloc(o->n_endpoints ? o->n_endpoints : 1, sizeof *pl.skip31);
-    pl.noqos2 = mqs_calloc(o->n_endpoints ? o->n_endpoints : 1, sizeof *pl.noqos2);
     pl.started = mqs_calloc(pl.n ? pl.n : 1, sizeof *pl.started);
-    if (!pl.jobs || !rep->cases || !pl.skip31 || !pl.noqos2 || !pl.started) {
+    pl.noqos2 = mqs_calloc(o->n_endpoints ? o->n_endpoints : 1, sizeof *pl.noqos2);
+    if (!pl.jobs || !rep->cases || !pl.skip31 || !pl.started || !pl.noqos2) {
         rc = MQS_RUN_NOMEM;
     } else {
         plan(set, o, pl.jobs);

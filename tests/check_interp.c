@@ -1085,7 +1085,7 @@ START_TEST(runner_qos2_requirement)
         p.reply[MQS_SUBSCRIBE] = grants[g];
         peer_start(&p);
         const char json[] = "{\"id\": \"qos.q2\", \"title\": \"t\", \"area\": \"qos\", "
-                            "\"statements\": [\"MQS-test-1\"], \"protocols\": [\"3.1.1\"], "
+                            "\"statements\": [\"MQTT-3.8.4-5\"], \"protocols\": [\"3.1.1\"], "
                             "\"level\": \"MUST\", \"requires\": [\"qos2\"], \"clients\": [\"a\"], "
                             "\"steps\": [" CONNECT_A "]}";
         mqs_scenario *sc;
@@ -1164,10 +1164,10 @@ Suite *interp_suite(void)
     t = tcase_create("runner");
     tcase_add_test(t, runner_runs_cases);
     tcase_add_test(t, runner_unreachable);
-    tcase_add_test(t, runner_qos2_requirement);
     tcase_add_test(t, interrupted_case);
     tcase_add_test(t, interrupted_before_start);
     tcase_add_test(t, runner_cancelled);
+    tcase_add_test(t, runner_qos2_requirement);
     tcase_set_timeout(t, 30);
     suite_add_tcase(s, t);
     t = tcase_create("malformed");
