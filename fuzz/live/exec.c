@@ -338,10 +338,15 @@ static void watch_frame(mqs_lf_job *j, const uint8_t *frame, size_t len, bool *s
     if (!j->c || p.publish.topic.len < MQS_LF_PREFIX_LEN ||
         memcmp(p.publish.topic.ptr, j->c->prefix, MQS_LF_PREFIX_LEN) != 0 || j->n_seen == LF_MAX_MSGS)
         return;
-    if (p.qos > 1) /* the watcher subscribed at QoS 1 [MQTT-3.8.4-6] */
+    const uint8_t *copy = lf_log(j, MQS_LF_EV_RECV, -1, j->cur_step, frame, len, MQS_OK);
+    if (p.qos > 1) { /* the watcher subscribed at QoS 1 [MQTT-3.8.4-6] */
+        j->recv_event = copy ? (long)j->n_events - 1 : -1;
+        j->detail = MQS_LF_BR_QOS;
+        j->want_id = 1;
         lf_finding(j, MQS_LF_OR_BAD_REPLY, "MQTT-3.8.4-6", MQS_PUBLISH, -1, -1,
                    "the watcher (subscribed at QoS 1) received a PUBLISH at QoS %u", p.qos);
-    const uint8_t *copy = lf_log(j, MQS_LF_EV_RECV, -1, j->cur_step, frame, len, MQS_OK);
+        j->recv_event = -1;
+    }
     if (!copy)
         return;
     lf_seen *s = &j->seen[j->n_seen++];
