@@ -1085,7 +1085,7 @@ START_TEST(runner_qos2_requirement)
         p.reply[MQS_SUBSCRIBE] = grants[g];
         peer_start(&p);
         const char json[] = "{\"id\": \"qos.q2\", \"title\": \"t\", \"area\": \"qos\", "
-                            "\"statements\": [\"MQTT-9.9.9-1\"], \"protocols\": [\"3.1.1\"], "
+                            "\"statements\": [\"MQTT-3.8.4-5\"], \"protocols\": [\"3.1.1\"], "
                             "\"level\": \"MUST\", \"requires\": [\"qos2\"], \"clients\": [\"a\"], "
                             "\"steps\": [" CONNECT_A "]}";
         mqs_scenario *sc;
