@@ -323,7 +323,7 @@ void mqs_lf_classify(const uint8_t *frame, size_t len, mqs_lf_phase *phase, mqs_
     if (excuse != MQS_OK && f->cls == MQS_LF_VALID)
         set_class(f, MQS_LF_MAYCLOSE, excuse, mqs_status_rule(excuse));
     if (f->cls == MQS_LF_VALID && f->decoded && discouraged_strings(f))
-        set_class(f, MQS_LF_MAYCLOSE, MQS_OK, "MQTT-1.5.3"); /* control characters: may close */
+        set_class(f, MQS_LF_MAYCLOSE, MQS_OK, "MQS-DISCOURAGED-CHAR"); /* [1.5.3]: may close */
 }
 
 /* A frame of n bytes at p judged without decoding (cls, status). */
