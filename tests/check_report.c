@@ -295,6 +295,13 @@ static const struct {
     {"\"cases\": [", "\"cases\": {", "line 1, column"},
     {"{\"format\"", "[{\"format\"", "top level: expected an object"},
     {"\"reason\": \"r\"", "\"reason\": \"r\\u0000s\"", "\\u0000 (NUL) in a string"},
+    {"\"transports\": [\"tcp\"], ", "\"transports\": [\"tcp\"], \"interrupted\": false, ",
+     "interrupted: expected true"},
+    {"\"transports\": [\"tcp\"], ", "\"transports\": [\"tcp\"], \"interrupted\": 1, ",
+     "interrupted: expected true"},
+    {"\"transports\": [\"tcp\"], ",
+     "\"transports\": [\"tcp\"], \"interrupted\": true, \"interrupted\": true, ",
+     "duplicate key \"interrupted\""},
 };
 
 static char *replace(const char *s, const char *from, const char *to)
