@@ -1380,8 +1380,9 @@ static int mini_send(mini *m, const mqs_packet *p)
 }
 
 /* Waits for a packet of type want (others are skipped); out's views point into m->rx
- * until the next call. @return 0, -1 (closed, timeout, malformed). */
-static int mini_wait(mini *m, int want, mqs_packet *out)
+ * until the next call; a SUBACK's codes go to items (capacity cap).
+ * @return 0, -1 (closed, timeout, malformed, more codes than cap). */
+static int mini_wait_items(mini *m, int want, mqs_packet *out, mqs_item *items, size_t cap)
 {
     size_t used = 0;
     for (;;) {
@@ -1401,6 +1402,8 @@ static int mini_wait(mini *m, int want, mqs_packet *out)
                 continue;
             mqs_decode_opts opts = {m->version, MQS_DIR_TO_CLIENT, MQS_LENIENT_NON_MINIMAL_RL};
             memset(out, 0, sizeof *out);
+            out->items = items;
+            out->n_items = cap;
             return mqs_decode(m->rx.p, used, &opts, out, NULL) == MQS_OK ? 0 : -1;
         }
         if (st != MQS_OK && st != MQS_NEED_MORE)
@@ -1411,6 +1414,11 @@ static int mini_wait(mini *m, int want, mqs_packet *out)
         if (m->net_rc != MQS_NET_OK || mqs_buf_append(&m->rx, chunk, got) < 0)
             return -1;
     }
+}
+
+static int mini_wait(mini *m, int want, mqs_packet *out)
+{
+    return mini_wait_items(m, want, out, NULL, 0);
 }
 
 /* Opens a connection and sends CONNECT (clean session 1, client id cid).
@@ -1739,17 +1747,23 @@ int mqs_case_run(const mqs_scenario *sc, const mqs_case_opts *o, mqs_case_result
 
 /* ---- probe ---- */
 
-static void probe_version(mini *m, mqs_probe *out)
+/* Sends SUBSCRIBE (packet id 1) for one filter at qos. @return 0 or -1. */
+static int mini_subscribe(mini *m, const char *filter, uint8_t qos)
 {
-    static const char sys[] = "$SYS/broker/version";
-    mqs_item item = {{(const uint8_t *)sys, sizeof sys - 1}, 0};
-    mqs_packet p, got;
+    mqs_item item = {{(const uint8_t *)filter, strlen(filter)}, qos};
+    mqs_packet p;
     memset(&p, 0, sizeof p);
     p.type = MQS_SUBSCRIBE;
     p.packet_id = 1;
     p.items = &item;
     p.n_items = 1;
-    if (mini_send(m, &p) < 0 || mini_wait(m, MQS_PUBLISH, &got) < 0)
+    return mini_send(m, &p);
+}
+
+static void probe_version(mini *m, mqs_probe *out)
+{
+    mqs_packet got;
+    if (mini_subscribe(m, "$SYS/broker/version", 0) < 0 || mini_wait(m, MQS_PUBLISH, &got) < 0)
         return;
     size_t n = got.publish.payload.len < sizeof out->broker - 1 ? got.publish.payload.len
                                                                 : sizeof out->broker - 1;
@@ -1758,6 +1772,19 @@ static void probe_version(mini *m, mqs_probe *out)
         out->broker[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
     }
     out->broker[n] = '\0';
+}
+
+/* Subscribes at QoS 2 to mqs/CID (a topic nobody publishes to): the granted QoS. */
+static int probe_qos2(mini *m, const char *cid)
+{
+    char topic[40];
+    snprintf(topic, sizeof topic, "mqs/%s", cid);
+    mqs_item code;
+    mqs_packet got;
+    if (mini_subscribe(m, topic, 2) < 0 || mini_wait_items(m, MQS_SUBACK, &got, &code, 1) < 0 ||
+        got.packet_id != 1 || got.n_items != 1)
+        return -1;
+    return code.qos;
 }
 
 void mqs_probe_run(const mqs_endpoint *ep, unsigned proto, const char *username,
@@ -1772,6 +1799,11 @@ void mqs_probe_run(const mqs_endpoint *ep, unsigned proto, const char *username,
     out->connack = mini_connect(&m, client_id, out->err, sizeof out->err);
     if (m.conn)
         snprintf(out->conn, sizeof out->conn, "%s", mqs_conn_describe(m.conn));
+    out->qos2_granted = -1;
+    if (out->connack == 0) {
+        m.deadline = mqs_now_ms() + (int64_t)(1000.0 * timeout_factor);
+        out->qos2_granted = probe_qos2(&m, client_id);
+    }
     if (out->connack == 0 && want_version) {
         m.deadline = mqs_now_ms() + (int64_t)(1000.0 * timeout_factor);
         probe_version(&m, out);

@@ -56,10 +56,13 @@ typedef struct mqs_probe {
     char broker[128]; /* $SYS/broker/version when asked and published, else "" */
     char err[256];    /* why, when connack != 0 */
     char conn[320];   /* mqs_conn_describe of the connection (transport, TLS parameters), or "" */
+    int qos2_granted; /* the SUBACK code for a QoS 2 subscription (0, 1, 2 or 0x80); -1 when
+                         no SUBACK came (or no CONNACK 0) */
 } mqs_probe;
 
 /** Connects once (clean session, client_id) with the given version and credentials,
- *  within 3 s (scaled); with want_version also reads $SYS/broker/version (1 s). */
+ *  within 3 s (scaled); subscribes at QoS 2 to the topic mqs/CLIENT_ID and records the
+ *  granted QoS (1 s); with want_version also reads $SYS/broker/version (1 s). */
 void mqs_probe_run(const mqs_endpoint *ep, unsigned proto, const char *username,
                    const char *password, double timeout_factor, const char *client_id,
                    bool want_version, mqs_probe *out);

@@ -30,6 +30,7 @@ typedef struct pool {
     char token[9];
     const char **skip31; /* per endpoint: why 3.1 cases are skipped, or NULL */
     bool *started;       /* per case: a worker took it (all of them unless cancelled) */
+    const char **noqos2; /* per endpoint: why "qos2" cases are skipped, or NULL */
     atomic_bool oom;
 } pool;
 
@@ -90,6 +91,8 @@ static void run_one(pool *pl, size_t i)
     co.skip_reason = mqs_case_requirement_missing(j->sc, &co, o->client_cert);
     if (!co.skip_reason && j->proto == MQS_PROTO_31)
         co.skip_reason = pl->skip31[j->ep];
+    if (!co.skip_reason && (j->sc->requires & MQS_REQ_QOS2))
+        co.skip_reason = pl->noqos2[j->ep];
     mqs_case_result *res = &pl->rep->cases[i];
     if (mqs_case_run(j->sc, &co, res) < 0)
         atomic_store(&pl->oom, true);
@@ -159,8 +162,8 @@ static int add_connection(mqs_report *rep, const char *describe)
     return rep->options[rep->n_options++] ? MQS_RUN_OK : MQS_RUN_NOMEM;
 }
 
-/* Probes every endpoint: reachable (else error), broker version, MQTT 3.1 accepted;
- * records how each was reached in the report's options. */
+/* Probes every endpoint: reachable (else error), broker version, QoS 2 subscriptions
+ * granted, MQTT 3.1 accepted; records how each was reached in the report's options. */
 static int probe_all(pool *pl, mqs_report *rep, char *err, size_t errlen)
 {
     const mqs_run_opts *o = pl->o;
@@ -180,6 +183,9 @@ static int probe_all(pool *pl, mqs_report *rep, char *err, size_t errlen)
             return MQS_RUN_NOMEM;
         if (pr.conn[0] && add_connection(rep, pr.conn) != MQS_RUN_OK)
             return MQS_RUN_NOMEM;
+        if (pr.qos2_granted == 0 || pr.qos2_granted == 1) /* allowed (MQTT-3.8.4-5) */
+            pl->noqos2[e] = pr.qos2_granted ? "the broker grants QoS 1 to a QoS 2 subscription"
+                                            : "the broker grants QoS 0 to a QoS 2 subscription";
         if (pr.connack != 0 && o->notice) {
             char text[400];
             snprintf(text, sizeof text, "a plain MQTT 3.1.1 CONNECT%s got: %s%s",
@@ -276,7 +282,8 @@ int mqs_run(const mqs_scenario_set *set, const mqs_run_opts *o, mqs_report *rep,
     rep->cases = mqs_calloc(pl.n ? pl.n : 1, sizeof *rep->cases);
     pl.skip31 = mqs_calloc(o->n_endpoints ? o->n_endpoints : 1, sizeof *pl.skip31);
     pl.started = mqs_calloc(pl.n ? pl.n : 1, sizeof *pl.started);
-    if (!pl.jobs || !rep->cases || !pl.skip31 || !pl.started) {
+    pl.noqos2 = mqs_calloc(o->n_endpoints ? o->n_endpoints : 1, sizeof *pl.noqos2);
+    if (!pl.jobs || !rep->cases || !pl.skip31 || !pl.started || !pl.noqos2) {
         rc = MQS_RUN_NOMEM;
     } else {
         plan(set, o, pl.jobs);
@@ -298,6 +305,7 @@ int mqs_run(const mqs_scenario_set *set, const mqs_run_opts *o, mqs_report *rep,
     mqs_free(pl.started);
     mqs_free(pl.jobs);
     mqs_free((void *)pl.skip31);
+    mqs_free((void *)pl.noqos2);
     if (rc == MQS_RUN_NOMEM)
         snprintf(err, errlen, "out of memory");
     return rc;

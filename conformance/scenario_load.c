@@ -1260,8 +1260,8 @@ static bool valid_id(const char *id)
 
 static int parse_requires(ld *l, const cJSON *root)
 {
-    static const char *const names[] = {"credentials", "bad-credentials", "tls",
-                                        "ws",          "client-cert",     "no-anonymous"};
+    static const char *const names[] = {"credentials", "bad-credentials", "tls", "ws",
+                                        "client-cert", "no-anonymous",    "qos2"};
     const char **req = NULL;
     size_t n = 0;
     if (want_strings(l, root, "requires", false, 0, &req, &n) < 0)
@@ -1275,7 +1275,7 @@ static int parse_requires(ld *l, const cJSON *root)
             path_index(l, i);
             return ld_fail(l,
                            "unknown precondition \"%.40s\" (credentials, bad-credentials, "
-                           "tls, ws, client-cert, no-anonymous)",
+                           "tls, ws, client-cert, no-anonymous, qos2)",
                            req[i]);
         }
         l->sc->requires |= 1u << k;

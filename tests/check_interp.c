@@ -1074,6 +1074,51 @@ START_TEST(runner_unreachable)
 }
 END_TEST
 
+/* "requires": ["qos2"]: the run's probe subscribes at QoS 2; a broker that grants only
+ * QoS 1 (allowed, MQTT-3.8.4-5) skips such cases, one that grants QoS 2 runs them. */
+START_TEST(runner_qos2_requirement)
+{
+    static const char *const grants[] = {"9003000101", "9003000102"};
+    for (int g = 0; g < 2; g++) {
+        peer p;
+        broker_like(&p);
+        p.reply[MQS_SUBSCRIBE] = grants[g];
+        peer_start(&p);
+        const char json[] = "{\"id\": \"qos.q2\", \"title\": \"t\", \"area\": \"qos\", "
+                            "\"statements\": [\"MQTT-3.8.4-5\"], \"protocols\": [\"3.1.1\"], "
+                            "\"level\": \"MUST\", \"requires\": [\"qos2\"], \"clients\": [\"a\"], "
+                            "\"steps\": [" CONNECT_A "]}";
+        mqs_scenario *sc;
+        char err[256];
+        ck_assert_int_eq(
+            mqs_scenario_load_buf("t", (const uint8_t *)json, strlen(json), &sc, err, sizeof err),
+            0);
+        ck_assert_uint_eq(sc->requires, MQS_REQ_QOS2);
+        mqs_scenario_set set = {&sc, 1};
+        mqs_endpoint ep = {.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = p.port};
+        mqs_run_opts o = {.endpoints = &ep,
+                          .n_endpoints = 1,
+                          .protocols = MQS_PROTO_311,
+                          .jobs = 1,
+                          .timeout_factor = 0.2};
+        mqs_report rep;
+        memset(&rep, 0, sizeof rep);
+        ck_assert_int_eq(mqs_run(&set, &o, &rep, err, sizeof err), MQS_RUN_OK);
+        ck_assert_uint_eq(rep.n_cases, 1);
+        if (g == 0) {
+            ck_assert_int_eq(rep.cases[0].verdict, MQS_VERDICT_SKIP);
+            ck_assert_str_eq(rep.cases[0].reason,
+                             "the broker grants QoS 1 to a QoS 2 subscription");
+        } else {
+            ck_assert_int_eq(rep.cases[0].verdict, MQS_VERDICT_PASS);
+        }
+        mqs_report_free(&rep);
+        mqs_scenario_free(sc);
+        peer_stop(&p);
+    }
+}
+END_TEST
+
 START_TEST(runner_allocation_failures)
 {
     peer p;
@@ -1122,6 +1167,7 @@ Suite *interp_suite(void)
     tcase_add_test(t, interrupted_case);
     tcase_add_test(t, interrupted_before_start);
     tcase_add_test(t, runner_cancelled);
+    tcase_add_test(t, runner_qos2_requirement);
     tcase_set_timeout(t, 30);
     suite_add_tcase(s, t);
     t = tcase_create("malformed");
