@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/endpoint.h"
+#include "cli/interrupt.h"
 #include "conformance/alloc.h"
 #include "conformance/report.h"
 #include "conformance/runner.h"
@@ -63,7 +64,9 @@ static void usage(FILE *out)
                  "  --broker-name NAME      name the broker in reports (default: from $SYS, if any)\n"
                  "  --quiet                 print only the summary\n\n"
                  "exit codes: 0 no FAIL and no ERROR, 1 some FAIL or ERROR, 2 bad usage or\n"
-                 "scenario file, 3 broker unreachable\n");
+                 "scenario file, 3 broker unreachable, 130 interrupted by Ctrl-C (143 by\n"
+                 "SIGTERM): running cases stop and clean up, the reports hold what ran;\n"
+                 "a second Ctrl-C exits at once, without cleanup\n");
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -344,6 +347,22 @@ static int write_reports(const run_args *a, const mqs_report *rep, bool *wrote)
     return 0;
 }
 
+/* After Ctrl-C / SIGTERM: one line on what ran. @return the exit code for the signal. */
+static int report_interrupt(const mqs_report *rep, size_t planned, const char *dir, bool wrote)
+{
+    size_t cut = 0;
+    for (size_t i = 0; i < rep->n_cases; i++)
+        cut += rep->cases[i].verdict == MQS_VERDICT_ERROR && rep->cases[i].reason &&
+               !strncmp(rep->cases[i].reason, "interrupted", 11);
+    fprintf(stderr,
+            "mqttspec run: interrupted by %s: %zu of %zu cases ran (%zu cut short: ERROR "
+            "\"interrupted\"), with their cleanup; %s%s%s\n",
+            mqs_interrupt_name(), rep->n_cases, planned, cut,
+            wrote ? "reports of what ran: " : "no reports written", wrote ? dir : "",
+            wrote ? "/" : "");
+    return mqs_interrupt_exit_code();
+}
+
 static int run_suite(const run_args *a, const mqs_scenario_set *set)
 {
     int rc;
@@ -369,8 +388,10 @@ static int run_suite(const run_args *a, const mqs_scenario_set *set)
         .progress = on_case,
         .notice = on_notice,
         .progress_ud = &prog,
+        .cancelled = mqs_interrupt_cancelled,
     };
-    if (mqs_run_count(set, &o) == 0) {
+    size_t planned = mqs_run_count(set, &o);
+    if (planned == 0) {
         fprintf(stderr, "mqttspec run: no scenario matches the selection (--filter/--exclude/--protocol)\n");
         return MQS_EXIT_USAGE;
     }
@@ -378,10 +399,12 @@ static int run_suite(const run_args *a, const mqs_scenario_set *set)
     memset(&rep, 0, sizeof rep);
     char err[512];
     /* The options first; the run appends how it reached the target ("connection=..."). */
+    mqs_interrupt_install(NULL, NULL);
     int st = fill_options(a, &rep) < 0 ? MQS_RUN_NOMEM : mqs_run(set, &o, &rep, err, sizeof err);
     if (prog.tty && !prog.quiet)
         printf("\r\033[K");
     if (st == MQS_RUN_UNREACHABLE) {
+        mqs_interrupt_uninstall();
         fprintf(stderr, "mqttspec run: %s\n", err);
         mqs_report_free(&rep);
         return MQS_EXIT_UNREACHABLE;
@@ -402,6 +425,11 @@ static int run_suite(const run_args *a, const mqs_scenario_set *set)
     if (!rc)
         rc = rep.counts[MQS_VERDICT_FAIL] || rep.counts[MQS_VERDICT_ERROR] ? MQS_EXIT_FAIL
                                                                            : MQS_EXIT_OK;
+    if (mqs_interrupt_signal()) {
+        fflush(stdout);
+        rc = report_interrupt(&rep, planned, a->report_dir, wrote);
+    }
+    mqs_interrupt_uninstall();
     mqs_report_free(&rep);
     return rc;
 }

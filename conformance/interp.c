@@ -7,6 +7,10 @@
  * step expected. Steps then consume the queue. Every wait is bounded by the step's
  * timeout and the case deadline. The cleanup (retained topics, persistent sessions)
  * runs whatever the outcome, on connections of its own.
+ *
+ * Interruption (Ctrl-C): when the run's cancel callback says so, waits end within
+ * MQS_CANCEL_POLL_MS (reads and sleeps are cut into slices that long), no further step
+ * runs, the case is ERROR "interrupted ...", and the cleanup still runs.
  */
 #include "conformance/interp.h"
 
@@ -62,7 +66,8 @@ typedef struct ctx {
     size_t step_no; /* 1-based step being run, 0 outside steps */
     /* outcome */
     bool stop;
-    bool ended; /* a one_of alternative with "end" was chosen: no further steps */
+    bool ended;       /* a one_of alternative with "end" was chosen: no further steps */
+    bool interrupted; /* the run was cancelled while this case ran */
     mqs_verdict verdict;
     mqs_buf reason;
     const char *rule;
@@ -230,6 +235,49 @@ static int oracle_fail(ctx *c, const client *cl, int status, const mqs_diag *d, 
              d->field ? ", " : "", d->field ? d->field : "");
     set_outcome(c, MQS_VERDICT_FAIL, rule ? rule : "MQS-malformed", text);
     return -1;
+}
+
+/* Has the run been cancelled? The first time it has, the case ends as ERROR
+ * "interrupted" (unless it already has an outcome). */
+static bool interrupted(ctx *c)
+{
+    if (!c->o->cancelled || !c->o->cancelled(c->o->cancel_ud))
+        return false;
+    if (!c->interrupted) {
+        c->interrupted = true;
+        char text[96];
+        if (c->step_no)
+            snprintf(text, sizeof text, "interrupted at step %zu (the run was stopped)",
+                     c->step_no);
+        else
+            snprintf(text, sizeof text, "interrupted (the run was stopped)");
+        size_t step = c->step_no;
+        c->step_no = 0; /* the reason starts with "interrupted" */
+        set_outcome(c, MQS_VERDICT_ERROR, NULL, text);
+        c->step_no = step;
+    }
+    return true;
+}
+
+/* The end of the next slice of a wait until deadline: the deadline itself, or sooner
+ * when the run can be cancelled (so that a Ctrl-C is seen within MQS_CANCEL_POLL_MS). */
+static int64_t wait_slice(const ctx *c, int64_t deadline)
+{
+    int64_t slice = mqs_now_ms() + MQS_CANCEL_POLL_MS;
+    return c->o->cancelled && deadline > slice ? slice : deadline;
+}
+
+/* Sleeps until the monotonic time until, in slices. @return 0, or -1 when interrupted. */
+static int nap_until(ctx *c, int64_t until)
+{
+    for (;;) {
+        if (interrupted(c))
+            return -1;
+        int64_t now = mqs_now_ms();
+        if (now >= until)
+            return 0;
+        sleep_ms(wait_slice(c, until) - now);
+    }
 }
 
 /* ---- receiving ---- */
@@ -438,11 +486,19 @@ static int ws_violation(ctx *c, client *cl)
 }
 
 /* One read (waiting until deadline) into the queue. @return EV_PACKET (read something),
- * EV_CLOSED, EV_TIMEOUT or EV_STOP (case failed / errored). */
+ * EV_CLOSED, EV_TIMEOUT or EV_STOP (case failed / errored / interrupted). */
 static int pump(ctx *c, client *cl, int64_t deadline)
 {
     size_t got = 0;
-    int rc = mqs_conn_read(cl->conn, cl->chunk, MQS_READ_CHUNK, &got, deadline);
+    int rc;
+    for (;;) {
+        int64_t until = wait_slice(c, deadline);
+        rc = mqs_conn_read(cl->conn, cl->chunk, MQS_READ_CHUNK, &got, until);
+        if (rc != MQS_NET_TIMEOUT || until == deadline)
+            break;
+        if (interrupted(c))
+            return EV_STOP;
+    }
     if (rc == MQS_NET_OK)
         return rx_push(c, cl, got) < 0 || cut_frames(c, cl) < 0 ? EV_STOP : EV_PACKET;
     if (rc == MQS_NET_TIMEOUT)
@@ -1298,11 +1354,11 @@ static int step_wait(ctx *c, const mqs_sc_step *s)
 {
     int64_t until = mqs_now_ms() + step_ms(c, s, s->ms);
     if (until > c->deadline) {
-        sleep_ms(c->deadline - mqs_now_ms());
+        if (nap_until(c, c->deadline) < 0)
+            return -1;
         return past_case_deadline(c) ? -1 : 0;
     }
-    sleep_ms(until - mqs_now_ms());
-    return 0;
+    return nap_until(c, until);
 }
 
 static int run_step(ctx *c, const mqs_sc_step *s)
@@ -1368,8 +1424,9 @@ static int mini_send(mini *m, const mqs_packet *p)
 }
 
 /* Waits for a packet of type want (others are skipped); out's views point into m->rx
- * until the next call. @return 0, -1 (closed, timeout, malformed). */
-static int mini_wait(mini *m, int want, mqs_packet *out)
+ * until the next call; a SUBACK's codes go to items (capacity cap).
+ * @return 0, -1 (closed, timeout, malformed, more codes than cap). */
+static int mini_wait_items(mini *m, int want, mqs_packet *out, mqs_item *items, size_t cap)
 {
     size_t used = 0;
     for (;;) {
@@ -1389,6 +1446,8 @@ static int mini_wait(mini *m, int want, mqs_packet *out)
                 continue;
             mqs_decode_opts opts = {m->version, MQS_DIR_TO_CLIENT, MQS_LENIENT_NON_MINIMAL_RL};
             memset(out, 0, sizeof *out);
+            out->items = items;
+            out->n_items = cap;
             return mqs_decode(m->rx.p, used, &opts, out, NULL) == MQS_OK ? 0 : -1;
         }
         if (st != MQS_OK && st != MQS_NEED_MORE)
@@ -1399,6 +1458,11 @@ static int mini_wait(mini *m, int want, mqs_packet *out)
         if (m->net_rc != MQS_NET_OK || mqs_buf_append(&m->rx, chunk, got) < 0)
             return -1;
     }
+}
+
+static int mini_wait(mini *m, int want, mqs_packet *out)
+{
+    return mini_wait_items(m, want, out, NULL, 0);
 }
 
 /* Opens a connection and sends CONNECT (clean session 1, client id cid).
@@ -1626,6 +1690,8 @@ static void run_steps(ctx *c)
         if (!(s->only & c->o->proto))
             continue;
         c->step_no = i + 1;
+        if (interrupted(c))
+            break;
         if (mqs_now_ms() >= c->deadline) {
             past_case_deadline(c);
             break;
@@ -1726,17 +1792,23 @@ int mqs_case_run(const mqs_scenario *sc, const mqs_case_opts *o, mqs_case_result
 
 /* ---- probe ---- */
 
-static void probe_version(mini *m, mqs_probe *out)
+/* Sends SUBSCRIBE (packet id 1) for one filter at qos. @return 0 or -1. */
+static int mini_subscribe(mini *m, const char *filter, uint8_t qos)
 {
-    static const char sys[] = "$SYS/broker/version";
-    mqs_item item = {{(const uint8_t *)sys, sizeof sys - 1}, 0};
-    mqs_packet p, got;
+    mqs_item item = {{(const uint8_t *)filter, strlen(filter)}, qos};
+    mqs_packet p;
     memset(&p, 0, sizeof p);
     p.type = MQS_SUBSCRIBE;
     p.packet_id = 1;
     p.items = &item;
     p.n_items = 1;
-    if (mini_send(m, &p) < 0 || mini_wait(m, MQS_PUBLISH, &got) < 0)
+    return mini_send(m, &p);
+}
+
+static void probe_version(mini *m, mqs_probe *out)
+{
+    mqs_packet got;
+    if (mini_subscribe(m, "$SYS/broker/version", 0) < 0 || mini_wait(m, MQS_PUBLISH, &got) < 0)
         return;
     size_t n = got.publish.payload.len < sizeof out->broker - 1 ? got.publish.payload.len
                                                                 : sizeof out->broker - 1;
@@ -1745,6 +1817,19 @@ static void probe_version(mini *m, mqs_probe *out)
         out->broker[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
     }
     out->broker[n] = '\0';
+}
+
+/* Subscribes at QoS 2 to mqs/CID (a topic nobody publishes to): the granted QoS. */
+static int probe_qos2(mini *m, const char *cid)
+{
+    char topic[40];
+    snprintf(topic, sizeof topic, "mqs/%s", cid);
+    mqs_item code;
+    mqs_packet got;
+    if (mini_subscribe(m, topic, 2) < 0 || mini_wait_items(m, MQS_SUBACK, &got, &code, 1) < 0 ||
+        got.packet_id != 1 || got.n_items != 1)
+        return -1;
+    return code.qos;
 }
 
 void mqs_probe_run(const mqs_endpoint *ep, unsigned proto, const char *username,
@@ -1759,6 +1844,11 @@ void mqs_probe_run(const mqs_endpoint *ep, unsigned proto, const char *username,
     out->connack = mini_connect(&m, client_id, out->err, sizeof out->err);
     if (m.conn)
         snprintf(out->conn, sizeof out->conn, "%s", mqs_conn_describe(m.conn));
+    out->qos2_granted = -1;
+    if (out->connack == 0) {
+        m.deadline = mqs_now_ms() + (int64_t)(1000.0 * timeout_factor);
+        out->qos2_granted = probe_qos2(&m, client_id);
+    }
     if (out->connack == 0 && want_version) {
         m.deadline = mqs_now_ms() + (int64_t)(1000.0 * timeout_factor);
         probe_version(&m, out);

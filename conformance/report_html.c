@@ -32,6 +32,8 @@ static int facts(FILE *out, const mqs_report *r, const char *target)
                      "<tr><th>Started (UTC)</th><td>%s</td></tr>\n<tr><th>Duration</th><td>",
              target, r->broker ? r->broker : "unknown", r->started_at);
     mqs_put_duration(out, r->duration_ms);
+    if (r->interrupted)
+        fputs(" (interrupted: stopped before every selected case ran)", out);
     mqs_putf(out, H, "</td></tr>\n<tr><th>mqttspec</th><td>%s</td></tr>\n"
                      "<tr><th>Protocols</th><td>",
              r->tool_version);

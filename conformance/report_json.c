@@ -140,6 +140,7 @@ static int add_header(cJSON *root, const mqs_report *r)
              add_strings(root, "options", r->options, r->n_options, mqs_redact_option) &&
              add_strings(root, "protocols", r->protocols, r->n_protocols, NULL) &&
              add_strings(root, "transports", r->transports, r->n_transports, NULL) &&
+             (!r->interrupted || cJSON_AddTrueToObject(root, "interrupted")) &&
              add_summary(root, r);
     mqs_free(target);
     return ok;

@@ -19,6 +19,8 @@ static int header(FILE *out, const mqs_report *r)
              target, target, r->broker ? r->broker : "unknown", r->started_at);
     mqs_free(target);
     mqs_put_duration(out, r->duration_ms);
+    if (r->interrupted)
+        fputs(" (interrupted: stopped before every selected case ran)", out);
     mqs_putf(out, MD, " |\n| mqttspec | %s |\n| Protocols | ", r->tool_version);
     mqs_put_list(out, r->protocols, r->n_protocols, MD, "none");
     fputs(" |\n| Transports | ", out);

@@ -275,12 +275,22 @@ static int check_summary(rd *c, const cJSON *root, mqs_report *r)
 
 static int read_root(rd *c, const cJSON *root, mqs_report *r)
 {
-    static const char *const keys[] = {"format", "tool_version", "target", "broker",
-                                       "started_at", "duration_ms", "options", "protocols",
-                                       "transports", "summary", "cases", NULL};
+    /* "interrupted" is there (true) only when the run was stopped early. */
+    const char *keys[] = {"format",      "tool_version", "target",    "broker",     "started_at",
+                          "duration_ms", "options",      "protocols", "transports", "summary",
+                          "cases",       NULL,           NULL};
+    const cJSON *stopped =
+        cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "interrupted") : NULL;
+    if (stopped)
+        keys[11] = "interrupted";
     char *format = NULL;
     if (!check_object(c, root, "", keys) || !get_string(c, root, "format", "", 0, &format))
         return 0;
+    if (stopped && !cJSON_IsTrue(stopped)) {
+        mqs_free(format);
+        return fail(c, "interrupted", "expected true (the key is left out otherwise)");
+    }
+    r->interrupted = stopped != NULL;
     int known = !strcmp(format, "mqttspec-report/1");
     mqs_free(format);
     if (!known)

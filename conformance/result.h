@@ -77,6 +77,8 @@ typedef struct mqs_report {
     mqs_case_result *cases;
     size_t n_cases;
     size_t counts[MQS_VERDICT_COUNT];
+    bool interrupted; /* the run was stopped (Ctrl-C) before every case ran: cases
+                       * holds those that started ("interrupted" in report.json) */
 } mqs_report;
 
 /** Frees everything r owns (not r itself, which the caller owns) and zeroes it;

@@ -29,6 +29,8 @@ typedef struct pool {
     pthread_mutex_t lock;
     char token[9];
     const char **skip31; /* per endpoint: why 3.1 cases are skipped, or NULL */
+    bool *started;       /* per case: a worker took it (all of them unless cancelled) */
+    const char **noqos2; /* per endpoint: why "qos2" cases are skipped, or NULL */
     atomic_bool oom;
 } pool;
 
@@ -83,10 +85,14 @@ static void run_one(pool *pl, size_t i)
         .no_anonymous = o->no_anonymous,
         .token = pl->token,
         .case_index = i,
+        .cancelled = o->cancelled,
+        .cancel_ud = o->cancel_ud,
     };
     co.skip_reason = mqs_case_requirement_missing(j->sc, &co, o->client_cert);
     if (!co.skip_reason && j->proto == MQS_PROTO_31)
         co.skip_reason = pl->skip31[j->ep];
+    if (!co.skip_reason && (j->sc->requires & MQS_REQ_QOS2))
+        co.skip_reason = pl->noqos2[j->ep];
     mqs_case_result *res = &pl->rep->cases[i];
     if (mqs_case_run(j->sc, &co, res) < 0)
         atomic_store(&pl->oom, true);
@@ -99,18 +105,43 @@ static void run_one(pool *pl, size_t i)
     pthread_mutex_unlock(&pl->lock);
 }
 
+static bool cancelled(const mqs_run_opts *o)
+{
+    return o->cancelled && o->cancelled(o->cancel_ud);
+}
+
 /* Runs the cases that may share the broker with others ("alone" ones wait, see run_pool). */
 static void *worker(void *arg)
 {
     pool *pl = arg;
     for (;;) {
         size_t i = atomic_fetch_add(&pl->next, 1);
-        if (i >= pl->n)
+        if (i >= pl->n || cancelled(pl->o))
             break;
-        if (!pl->jobs[i].sc->alone)
-            run_one(pl, i);
+        if (pl->jobs[i].sc->alone)
+            continue;
+        pl->started[i] = true;
+        run_one(pl, i);
     }
     return NULL;
+}
+
+/* After a cancelled run: keeps only the cases that started, in report order. */
+static void keep_started(pool *pl)
+{
+    mqs_report *rep = pl->rep;
+    size_t kept = 0;
+    for (size_t i = 0; i < rep->n_cases; i++) {
+        if (!pl->started[i])
+            continue;
+        if (kept != i) {
+            rep->cases[kept] = rep->cases[i];
+            memset(&rep->cases[i], 0, sizeof rep->cases[i]);
+        }
+        kept++;
+    }
+    rep->interrupted = kept < rep->n_cases || cancelled(pl->o);
+    rep->n_cases = kept;
 }
 
 static char *endpoint_text(const mqs_endpoint *ep)
@@ -134,8 +165,8 @@ static int add_connection(mqs_report *rep, const char *describe)
     return rep->options[rep->n_options++] ? MQS_RUN_OK : MQS_RUN_NOMEM;
 }
 
-/* Probes every endpoint: reachable (else error), broker version, MQTT 3.1 accepted;
- * records how each was reached in the report's options. */
+/* Probes every endpoint: reachable (else error), broker version, QoS 2 subscriptions
+ * granted, MQTT 3.1 accepted; records how each was reached in the report's options. */
 static int probe_all(pool *pl, mqs_report *rep, char *err, size_t errlen)
 {
     const mqs_run_opts *o = pl->o;
@@ -155,6 +186,9 @@ static int probe_all(pool *pl, mqs_report *rep, char *err, size_t errlen)
             return MQS_RUN_NOMEM;
         if (pr.conn[0] && add_connection(rep, pr.conn) != MQS_RUN_OK)
             return MQS_RUN_NOMEM;
+        if (pr.qos2_granted == 0 || pr.qos2_granted == 1) /* allowed (MQTT-3.8.4-5) */
+            pl->noqos2[e] = pr.qos2_granted ? "the broker grants QoS 1 to a QoS 2 subscription"
+                                            : "the broker grants QoS 0 to a QoS 2 subscription";
         if (pr.connack != 0 && o->notice) {
             char text[400];
             snprintf(text, sizeof text, "a plain MQTT 3.1.1 CONNECT%s got: %s%s",
@@ -233,9 +267,11 @@ static int run_pool(pool *pl)
     mqs_free(t);
     /* Scenarios marked "alone" see traffic of the whole broker (a '#' subscriber): they run
        last, one at a time, so that no other case's packets reach them. */
-    for (size_t i = 0; i < pl->n; i++)
-        if (pl->jobs[i].sc->alone)
+    for (size_t i = 0; i < pl->n && !cancelled(pl->o); i++)
+        if (pl->jobs[i].sc->alone) {
+            pl->started[i] = true;
             run_one(pl, i);
+        }
     return MQS_RUN_OK;
 }
 
@@ -255,7 +291,9 @@ int mqs_run(const mqs_scenario_set *set, const mqs_run_opts *o, mqs_report *rep,
     pl.jobs = mqs_calloc(pl.n ? pl.n : 1, sizeof *pl.jobs);
     rep->cases = mqs_calloc(pl.n ? pl.n : 1, sizeof *rep->cases);
     pl.skip31 = mqs_calloc(o->n_endpoints ? o->n_endpoints : 1, sizeof *pl.skip31);
-    if (!pl.jobs || !rep->cases || !pl.skip31) {
+    pl.started = mqs_calloc(pl.n ? pl.n : 1, sizeof *pl.started);
+    pl.noqos2 = mqs_calloc(o->n_endpoints ? o->n_endpoints : 1, sizeof *pl.noqos2);
+    if (!pl.jobs || !rep->cases || !pl.skip31 || !pl.started || !pl.noqos2) {
         rc = MQS_RUN_NOMEM;
     } else {
         plan(set, o, pl.jobs);
@@ -270,10 +308,14 @@ int mqs_run(const mqs_scenario_set *set, const mqs_run_opts *o, mqs_report *rep,
         pthread_mutex_destroy(&pl.lock);
         if (rc == MQS_RUN_OK && atomic_load(&pl.oom))
             rc = MQS_RUN_NOMEM;
+        if (rc == MQS_RUN_OK && o->cancelled)
+            keep_started(&pl);
     }
     rep->duration_ms = (double)(mqs_now_ms() - t0);
+    mqs_free(pl.started);
     mqs_free(pl.jobs);
     mqs_free((void *)pl.skip31);
+    mqs_free((void *)pl.noqos2);
     if (rc == MQS_RUN_NOMEM)
         snprintf(err, errlen, "out of memory");
     return rc;

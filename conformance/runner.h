@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "conformance/interp.h"
 #include "conformance/result.h"
 #include "conformance/scenario.h"
 #include "net/net.h"
@@ -34,6 +35,11 @@ typedef struct mqs_run_opts {
     mqs_progress_fn progress;
     void (*notice)(void *ud, const char *text); /* one-line notes about the target, may be NULL */
     void *progress_ud;                          /* passed to progress and notice */
+    /* NULL, or asked before each case and while cases wait (thread-safe, see
+     * mqs_cancel_fn): once it returns true no new case starts, running cases end as
+     * ERROR "interrupted" after their cleanup, and mqs_run returns what ran. */
+    mqs_cancel_fn cancelled;
+    void *cancel_ud;
 } mqs_run_opts;
 
 #define MQS_RUN_OK 0
@@ -44,7 +50,9 @@ typedef struct mqs_run_opts {
 size_t mqs_run_count(const mqs_scenario_set *set, const mqs_run_opts *o);
 
 /** Probes each endpoint, then runs every selected case and fills rep (zeroed by the
- *  caller; free with mqs_report_free, also after an error).
+ *  caller; free with mqs_report_free, also after an error). When o->cancelled stops the
+ *  run, rep holds only the cases that started (in report order; the interrupted ones
+ *  ERROR), rep->interrupted is set, and the return is still MQS_RUN_OK.
  *  @return MQS_RUN_OK; MQS_RUN_UNREACHABLE (err: one line naming the target) when an
  *          endpoint cannot be reached at the start; MQS_RUN_NOMEM. */
 int mqs_run(const mqs_scenario_set *set, const mqs_run_opts *o, mqs_report *rep, char *err,

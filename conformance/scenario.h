@@ -35,6 +35,7 @@ typedef enum mqs_level {
 #define MQS_REQ_WS 0x08u
 #define MQS_REQ_CLIENT_CERT 0x10u
 #define MQS_REQ_NO_ANONYMOUS 0x20u
+#define MQS_REQ_QOS2 0x40u /* the broker grants QoS 2 subscriptions (found by the run's probe) */
 
 /** A number: absent, a literal, or a template ("${var:p}") expanded at run time. */
 typedef struct mqs_sc_num {

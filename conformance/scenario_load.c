@@ -14,6 +14,7 @@
 #include "codec/mqtt.h"
 #include "conformance/alloc.h"
 #include "conformance/arena.h"
+#include "conformance/catalogue.h"
 #include "conformance/expand.h"
 #include "conformance/scenario.h"
 
@@ -319,6 +320,38 @@ static int want_strings(ld *l, const cJSON *obj, const char *key, bool required,
     for (const cJSON *it = j->child; it; it = it->next, i++) {
         size_t q = path_index(l, i);
         if (want_text(l, it, false, &(*out)[i]) < 0)
+            return -1;
+        path_pop(l, q);
+    }
+    path_pop(l, p);
+    return 0;
+}
+
+/* ---- statement ids ---- */
+
+/* A statement id a scenario cites: one of the MQTT 3.1.1 catalogue, or the project's own
+ * form (MQS-..., MQTT31-...). Anything else is most likely a typo, which would credit the
+ * wrong statement (or none) in reports and coverage: rejected. */
+static int want_statement_id(ld *l, const char *id)
+{
+    if (mqs_statement_id_classify(id) != MQS_STID_UNKNOWN)
+        return 0;
+    return ld_fail(l,
+                   "unknown statement id \"%.40s\": not in the MQTT 3.1.1 catalogue, nor an "
+                   "own id (\"MQS-...\" or \"MQTT31-...\" with only [A-Za-z0-9.-] after "
+                   "the dash)",
+                   id);
+}
+
+static int want_statements(ld *l, const cJSON *root)
+{
+    mqs_scenario *sc = l->sc;
+    if (want_strings(l, root, "statements", true, 1, &sc->statements, &sc->n_statements) < 0)
+        return -1;
+    size_t p = path_key(l, "statements");
+    for (size_t i = 0; i < sc->n_statements; i++) {
+        size_t q = path_index(l, i);
+        if (want_statement_id(l, sc->statements[i]) < 0)
             return -1;
         path_pop(l, q);
     }
@@ -1176,11 +1209,16 @@ static int step_common(ld *l, const cJSON *j, mqs_sc_step *s)
             return -1;
         path_pop(l, p);
     }
-    return opt_text(l, j, "note", true, &s->note) < 0 ||
-                   opt_text(l, j, "rule", false, &s->rule) < 0 ||
-                   opt_bool(l, j, "exact", &s->exact) < 0
-               ? -1
-               : 0;
+    if (opt_text(l, j, "note", true, &s->note) < 0 || opt_text(l, j, "rule", false, &s->rule) < 0 ||
+        opt_bool(l, j, "exact", &s->exact) < 0)
+        return -1;
+    if (s->rule) {
+        size_t p = path_key(l, "rule");
+        if (want_statement_id(l, s->rule) < 0)
+            return -1;
+        path_pop(l, p);
+    }
+    return 0;
 }
 
 static int parse_step(ld *l, const cJSON *j, mqs_sc_step *s)
@@ -1224,8 +1262,8 @@ static bool valid_id(const char *id)
 
 static int parse_requires(ld *l, const cJSON *root)
 {
-    static const char *const names[] = {"credentials", "bad-credentials", "tls",
-                                        "ws",          "client-cert",     "no-anonymous"};
+    static const char *const names[] = {"credentials", "bad-credentials", "tls", "ws",
+                                        "client-cert", "no-anonymous",    "qos2"};
     const char **req = NULL;
     size_t n = 0;
     if (want_strings(l, root, "requires", false, 0, &req, &n) < 0)
@@ -1239,7 +1277,7 @@ static int parse_requires(ld *l, const cJSON *root)
             path_index(l, i);
             return ld_fail(l,
                            "unknown precondition \"%.40s\" (credentials, bad-credentials, "
-                           "tls, ws, client-cert, no-anonymous)",
+                           "tls, ws, client-cert, no-anonymous, qos2)",
                            req[i]);
         }
         l->sc->requires |= 1u << k;
@@ -1269,7 +1307,7 @@ static int parse_header(ld *l, const cJSON *root)
                        "and only [a-z0-9._-]",
                        sc->id, sc->area);
     }
-    if (want_strings(l, root, "statements", true, 1, &sc->statements, &sc->n_statements) < 0)
+    if (want_statements(l, root) < 0)
         return -1;
     const cJSON *protos = get(root, "protocols");
     size_t p = path_key(l, "protocols"), n;

@@ -38,6 +38,7 @@ struct mqs_conn {
     int last_errno; /* errno of the last failed socket call (the TLS BIO sets it too) */
     int read_end;   /* sticky status of mqs_conn_read once the stream ended, 0: open */
     bool quickack;  /* re-arm TCP_QUICKACK after every read (mqs_conn_set_quickack) */
+    bool reset_at_connect; /* reset by the peer between accept and our connect check */
 
     /* TLS (tls, wss) */
     SSL_CTX *ssl_ctx;

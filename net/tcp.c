@@ -66,7 +66,11 @@ static int connect_one(mqs_conn *c, const struct addrinfo *ai, int64_t deadline_
     socklen_t sl = sizeof soerr;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
         soerr = errno;
-    if (soerr != 0) {
+    /* ECONNRESET (not ECONNREFUSED): the peer accepted the connection and reset it before
+     * we looked. It was reached; the reset shows on the first read or write, as it does
+     * when it comes a moment later, so the outcome does not depend on the timing. */
+    c->reset_at_connect = soerr == ECONNRESET;
+    if (soerr != 0 && !c->reset_at_connect) {
         *err_no = soerr;
         goto fail;
     }
@@ -119,6 +123,8 @@ static int io_rc(mqs_conn *c, const char *what, int e)
 
 int mqs_tcp_try_read(mqs_conn *c, uint8_t *buf, size_t cap, size_t *got)
 {
+    if (c->reset_at_connect)
+        return io_rc(c, "read from", ECONNRESET);
     for (;;) {
         ssize_t n = recv(c->fd, buf, cap, 0);
         if (n > 0) {
@@ -139,6 +145,8 @@ int mqs_tcp_try_read(mqs_conn *c, uint8_t *buf, size_t cap, size_t *got)
 
 int mqs_tcp_try_write(mqs_conn *c, const uint8_t *buf, size_t len, size_t *sent)
 {
+    if (c->reset_at_connect)
+        return io_rc(c, "write to", ECONNRESET);
     for (;;) {
         ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
         if (n >= 0) {

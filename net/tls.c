@@ -30,6 +30,10 @@ static int bio_write(BIO *b, const char *data, int len)
 {
     mqs_conn *c = BIO_get_data(b);
     BIO_clear_retry_flags(b);
+    if (c->reset_at_connect) { /* see connect_one in tcp.c */
+        c->last_errno = ECONNRESET;
+        return -1;
+    }
     ssize_t n;
     do
         n = send(c->fd, data, (size_t)len, MSG_NOSIGNAL);
@@ -46,6 +50,10 @@ static int bio_read(BIO *b, char *buf, int len)
 {
     mqs_conn *c = BIO_get_data(b);
     BIO_clear_retry_flags(b);
+    if (c->reset_at_connect) { /* see connect_one in tcp.c */
+        c->last_errno = ECONNRESET;
+        return -1;
+    }
     ssize_t n;
     do
         n = recv(c->fd, buf, (size_t)len, 0);

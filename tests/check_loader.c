@@ -36,7 +36,7 @@ static const char *valid =
     "{\"op\": \"send\", \"client\": \"pub\", \"hex\": \"30 03 00 01 61\", \"split\": [1, 2], "
     "\"only\": \"3.1.1\"},"
     "{\"op\": \"expect\", \"client\": \"sub\", \"packet\": {\"type\": \"PUBLISH\", \"qos\": 1},"
-    "  \"save\": {\"packet_id\": \"p\"}, \"note\": \"n\", \"rule\": \"MQTT-1\", \"level\": "
+    "  \"save\": {\"packet_id\": \"p\"}, \"note\": \"n\", \"rule\": \"MQS-rule-1\", \"level\": "
     "\"SHOULD\"},"
     "{\"op\": \"send\", \"client\": \"sub\", \"packet\": {\"type\": \"PUBACK\", \"packet_id\": "
     "\"${var:p}\"},"
@@ -234,7 +234,7 @@ static const bad_case bad[] = {
     {STEPS("{\"op\": \"ping\", \"client\": \"a\", \"level\": \"MAY\"}"), "steps[0].level"},
     {STEPS("{\"op\": \"wait\", \"ms\": 5, \"exact\": 1}"),
      "steps[0].exact: expected true or false"},
-    {"{\"id\": \"qos.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": [\"a\"], "
+    {"{\"id\": \"qos.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": [\"MQS-a\"], "
      "\"protocols\": [\"3.1\"], \"level\": \"MUST\", \"clients\": [], \"steps\": [{\"op\": "
      "\"wait\", \"ms\": 1}]}",
      "id: \"qos.x\" must be \"AREA.name\""},
@@ -242,7 +242,8 @@ static const bad_case bad[] = {
      "listed twice"},
     {"{" HEAD "\"clients\": [\"a b\"], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
      "clients[0]: a client name"},
-    {"{\"id\": \"connect.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": [\"a\"], "
+    {"{\"id\": \"connect.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": "
+     "[\"MQS-a\"], "
      "\"protocols\": [\"3.1.1\"], \"level\": \"MUST\", \"clients\": [\"a\"], "
      "\"steps\": [{\"op\": \"ping\", \"client\": \"a\", \"only\": \"3.1\"}]}",
      "does not run on this protocol version"},
@@ -252,7 +253,42 @@ static const bad_case bad[] = {
     {"{" HEAD "\"clients\": [], \"timeout_ms\": 0, \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
      "timeout_ms: 0 is out of range"},
     {"{" HEAD "\"clients\": [], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}\0", "NUL byte"},
+    /* statement ids: the catalogue's, or our own MQS-... / MQTT31-... forms */
+    {"{\"id\": \"connect.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": "
+     "[\"MQTT-3.1.2-3\", \"MQTT-3.1.2-99\"], \"protocols\": [\"3.1.1\"], \"level\": \"MUST\", "
+     "\"clients\": [], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
+     "statements[1]: unknown statement id \"MQTT-3.1.2-99\": not in the MQTT 3.1.1 catalogue"},
+    {"{\"id\": \"connect.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": "
+     "[\"MQS-\"], \"protocols\": [\"3.1.1\"], \"level\": \"MUST\", "
+     "\"clients\": [], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
+     "statements[0]: unknown statement id \"MQS-\""},
+    {"{\"id\": \"connect.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": "
+     "[\"mqtt-3.1.2-3\"], \"protocols\": [\"3.1.1\"], \"level\": \"MUST\", "
+     "\"clients\": [], \"steps\": [{\"op\": \"wait\", \"ms\": 1}]}",
+     "statements[0]: unknown statement id \"mqtt-3.1.2-3\""},
+    {STEPS("{\"op\": \"wait\", \"ms\": 1}, {\"op\": \"ping\", \"client\": \"a\", "
+           "\"rule\": \"MQTT-3.12.4-9\"}"),
+     "steps[1].rule: unknown statement id \"MQTT-3.12.4-9\""},
+    {STEPS("{\"op\": \"ping\", \"client\": \"a\", \"rule\": \"MQS-a b\"}"),
+     "steps[0].rule: unknown statement id \"MQS-a b\""},
 };
+
+/* Own ids load: MQS-... and MQTT31-... with [A-Za-z0-9.-] after the dash. */
+START_TEST(own_statement_ids)
+{
+    static const char json[] =
+        "{\"id\": \"connect.x\", \"title\": \"t\", \"area\": \"connect\", \"statements\": "
+        "[\"MQS-payload-16M\", \"MQTT31-connect.idlen\", \"MQTT-4.7.1-1\"], \"protocols\": "
+        "[\"3.1\"], \"level\": \"MUST\", \"clients\": [\"a\"], \"steps\": [{\"op\": \"ping\", "
+        "\"client\": \"a\", \"rule\": \"MQTT31-ping\"}]}";
+    mqs_scenario *s;
+    char err[512];
+    ck_assert_msg(load(json, &s, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(s->n_statements, 3);
+    ck_assert_str_eq(s->steps[0].rule, "MQTT31-ping");
+    mqs_scenario_free(s);
+}
+END_TEST
 
 START_TEST(rejects_bad)
 {
@@ -375,6 +411,7 @@ Suite *loader_suite(void)
     suite_add_tcase(s, t);
     t = tcase_create("malformed");
     tcase_add_loop_test(t, rejects_bad, 0, (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_test(t, own_statement_ids);
     tcase_add_test(t, never_crashes);
     tcase_add_test(t, allocation_failures);
     tcase_set_timeout(t, 30);

@@ -23,7 +23,7 @@ static mqs_scenario *one_step(const char *step)
 {
     char json[4096];
     snprintf(json, sizeof json,
-             "{\"id\": \"qos.t\", \"title\": \"t\", \"area\": \"qos\", \"statements\": [\"X\"], "
+             "{\"id\": \"qos.t\", \"title\": \"t\", \"area\": \"qos\", \"statements\": [\"MQS-test\"], "
              "\"protocols\": [\"3.1\", \"3.1.1\"], \"level\": \"MUST\", \"clients\": [\"a\"], "
              "\"steps\": [%s]}",
              step);

@@ -295,6 +295,13 @@ static const struct {
     {"\"cases\": [", "\"cases\": {", "line 1, column"},
     {"{\"format\"", "[{\"format\"", "top level: expected an object"},
     {"\"reason\": \"r\"", "\"reason\": \"r\\u0000s\"", "\\u0000 (NUL) in a string"},
+    {"\"transports\": [\"tcp\"], ", "\"transports\": [\"tcp\"], \"interrupted\": false, ",
+     "interrupted: expected true"},
+    {"\"transports\": [\"tcp\"], ", "\"transports\": [\"tcp\"], \"interrupted\": 1, ",
+     "interrupted: expected true"},
+    {"\"transports\": [\"tcp\"], ",
+     "\"transports\": [\"tcp\"], \"interrupted\": true, \"interrupted\": true, ",
+     "duplicate key \"interrupted\""},
 };
 
 static char *replace(const char *s, const char *from, const char *to)
@@ -680,7 +687,7 @@ START_TEST(compare_md)
     ck_assert_ptr_nonnull(strstr(m, "| qos.qos2-exactly-once | 3.1.1 | MQTT-4.3.3-2 | PASS | **FAIL**[^2] | **ERROR**[^3] |"));
     ck_assert_uint_eq(count(m, "\n[^"), 5);
     ck_assert_ptr_nonnull(strstr(m, "[^1]: FAIL, tcp://127.0.0.1:21903 \xc2\xb7 tcp, connect.bad-level 3.1.1: expected CONNACK rc=1"));
-    ck_assert_ptr_nonnull(strstr(m, "### mosquitto 2.0.11\n\nNone: no FAIL."));
+    ck_assert_ptr_nonnull(strstr(m, "### mosquitto 2.0.11 \xc2\xb7 tcp\n\nNone: no FAIL.")); /* one column: its label */
     ck_assert_ptr_nonnull(strstr(m, "- MQTT-3.1.2-2 (Unsupported protocol level"));
     ck_assert_ptr_nonnull(strstr(m, "- MQTT-3.3.4-1 ("));
     ck_assert_uint_eq(count(m, "\n### "), 5); /* 3 areas, 2 brokers */

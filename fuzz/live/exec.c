@@ -339,6 +339,14 @@ static void watch_frame(mqs_lf_job *j, const uint8_t *frame, size_t len, bool *s
         memcmp(p.publish.topic.ptr, j->c->prefix, MQS_LF_PREFIX_LEN) != 0 || j->n_seen == LF_MAX_MSGS)
         return;
     const uint8_t *copy = lf_log(j, MQS_LF_EV_RECV, -1, j->cur_step, frame, len, MQS_OK);
+    if (p.qos > 1) { /* the watcher subscribed at QoS 1 [MQTT-3.8.4-6] */
+        j->recv_event = copy ? (long)j->n_events - 1 : -1;
+        j->detail = MQS_LF_BR_QOS;
+        j->want_id = 1;
+        lf_finding(j, MQS_LF_OR_BAD_REPLY, "MQTT-3.8.4-6", MQS_PUBLISH, -1, -1,
+                   "the watcher (subscribed at QoS 1) received a PUBLISH at QoS %u", p.qos);
+        j->recv_event = -1;
+    }
     if (!copy)
         return;
     lf_seen *s = &j->seen[j->n_seen++];
@@ -700,7 +708,8 @@ static void check_takeover(mqs_lf_job *j)
             int open[MQS_LF_MAX_CONNS], n = 0;
             for (size_t i = 0; i < j->n_conns; i++) {
                 const lf_conn *c = &j->conns[i];
-                if (c->identity == id && c->connack == 0 && c->conn && !c->peer_closed && !c->we_closed)
+                if (c->identity == id && c->connect_sent && c->connack == 0 && c->conn && !c->peer_closed &&
+                    !c->we_closed) /* a valid CONNECT with this client id, accepted */
                     open[n++] = (int)i;
             }
             if (n < 2)

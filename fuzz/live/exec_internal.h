@@ -82,6 +82,7 @@ typedef struct lf_ident {
     uint32_t session;       /* current session key (changes when a session is discarded) */
     bool ever_accepted;
     bool connect_seen;      /* a processed CONNECT frame */
+    bool tainted;           /* one of its connections broke the protocol: deliveries not judged */
     bool clean0_used;       /* a clean_session=0 CONNECT was sent: clean up afterwards */
     uint16_t pending[LF_MAX_IDS]; /* QoS 2 ids received by the broker, not yet released */
     int16_t pending_msg[LF_MAX_IDS]; /* ... and the content each carried (ex->msgs index) */

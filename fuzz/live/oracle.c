@@ -211,10 +211,19 @@ static bool take_due(lf_conn *c, uint8_t type, uint16_t id, lf_due *out)
     return false;
 }
 
+static bool has_due(const lf_conn *c, uint8_t type, uint16_t id)
+{
+    for (size_t i = 0; i < c->n_dues; i++)
+        if (c->dues[i].type == type && c->dues[i].id == id && c->dues[i].count != 0xffff)
+            return true;
+    return false;
+}
+
 static void violation(mqs_lf_job *j, lf_conn *c, const char *rule, int status, uint8_t type, int step)
 {
     if (c->must_close)
         return;
+    j->ident[c->identity].tainted = true; /* what its session gets next may come from bytes after it */
     mqs_lf_conn_info *info = &j->res->conns[c - j->conns];
     info->viol_event = (long)j->n_events - 1; /* the send / CONNACK just logged */
     info->allow_mask = (uint16_t)(1u << MQS_PUBLISH);
@@ -365,10 +374,11 @@ static void sent_processed(mqs_lf_job *j, lf_conn *c, const mqs_lf_frame *f, int
     }
 }
 
-/* The filters a broker may have read from a SUBSCRIBE the decoder refused but the
- * broker may act on (MQTT 3.1 leniencies): read as far as they go; when none can be
- * read, any topic may now be delivered. */
-static void guess_subs(mqs_lf_job *j, const lf_conn *c, const mqs_lf_frame *f)
+/* The filters a broker may have read from a SUBSCRIBE the decoder refused: read as far
+ * as they go (MQTT 3.1 leniencies; a malformed SUBSCRIBE whose first filters a broker
+ * applied before it found the fault). With any_if_none, when none can be read, any
+ * topic may now be delivered. */
+static void guess_subs(mqs_lf_job *j, const lf_conn *c, const mqs_lf_frame *f, bool any_if_none)
 {
     static const uint8_t any[] = "#";
     size_t hdr = 0, before = j->n_subs;
@@ -382,7 +392,7 @@ static void guess_subs(mqs_lf_job *j, const lf_conn *c, const mqs_lf_frame *f)
     if (mqs_rd_u16(&r, &pid) == MQS_OK)
         while (j->n_subs < LF_MAX_SUBS && mqs_rd_str(&r, &filter) == MQS_OK && mqs_rd_u8(&r, &qos) == MQS_OK)
             j->subs[j->n_subs++] = (lf_sub){c->identity, filter, 2, false, true};
-    if (j->n_subs == before && j->n_subs < LF_MAX_SUBS)
+    if (any_if_none && j->n_subs == before && j->n_subs < LF_MAX_SUBS)
         j->subs[j->n_subs++] = (lf_sub){c->identity, {any, 1}, 2, false, true};
 }
 
@@ -411,6 +421,8 @@ static void sent_frame(mqs_lf_job *j, int ci, const mqs_lf_frame *f)
     case MQS_LF_INVALID:
         if (f->type == MQS_CONNECT && !c->connect_sent)
             c->connect_invalid = true;
+        if (f->type == MQS_SUBSCRIBE && c->connect_sent)
+            guess_subs(j, c, f, false); /* a broker may apply the filters it read before the fault */
         violation(j, c, f->rule, f->status, f->type, j->cur_step);
         return;
     case MQS_LF_UNDEFINED: c->undefined = true; return;
@@ -430,7 +442,7 @@ static void sent_frame(mqs_lf_job *j, int ci, const mqs_lf_frame *f)
     } else {
         add_due(c, answer_type(f->type), 0, 0xffff, false, j->cur_step, -1); /* any id, optional */
         if (f->type == MQS_SUBSCRIBE)
-            guess_subs(j, c, f);
+            guess_subs(j, c, f, true);
     }
     if (f->cls != MQS_LF_VALID)
         c->mayclose = true;
@@ -640,26 +652,47 @@ static void check_effect(mqs_lf_job *j, mqs_str topic, mqs_str payload, const ch
         will_of = c;
     }
     for (size_t i = 0; !culprit && !will_of && i < j->n_frames; i++) {
-        const lf_frame_rec *r = &j->frames[i]; /* packets the decoder refused: raw bytes */
-        if (!contains(r->bytes, r->len, topic) || !contains(r->bytes, r->len, payload))
-            continue;
-        if (mqs_lf_class_processed(r->cls) && conn_ok(j, r->conn))
+        const lf_frame_rec *r = &j->frames[i]; /* unreadable packets a broker may act on */
+        if (mqs_lf_class_processed(r->cls) && conn_ok(j, r->conn) && contains(r->bytes, r->len, topic) &&
+            contains(r->bytes, r->len, payload))
             return;
-        culprit = r;
     }
     lf_frame_rec after; /* everything written after a violation, across writes */
-    for (size_t i = 0; !culprit && !will_of && i < j->n_conns; i++) {
-        const lf_conn *c = &j->conns[i];
-        /* The topic alone: a broker that reads on after a violation may cut the bytes
-         * into packets in its own way. */
-        if (c->dead_from >= c->tx_len || !contains(c->tx + c->dead_from, c->tx_len - c->dead_from, topic))
+    uint8_t field[2 + 65535];     /* the topic as a length-prefixed field */
+    mqs_str lp = {field, 2 + topic.len};
+    field[0] = (uint8_t)(topic.len >> 8);
+    field[1] = (uint8_t)topic.len;
+    memcpy(field + 2, topic.ptr, topic.len);
+    /* Who sent it: the bytes after a violation (topic and payload), then packets a
+     * broker had to refuse, then -- a broker that reads on after a violation may cut
+     * the bytes into packets its own way -- the topic field alone, connections the
+     * broker kept open first; the latest connection first each time. */
+    for (int pass = 0; pass < 4 && !culprit && !will_of; pass++) {
+        if (pass == 1) {
+            for (size_t i = j->n_frames; !culprit && i-- > 0;) {
+                const lf_frame_rec *r = &j->frames[i];
+                if (!mqs_lf_class_processed(r->cls) && contains(r->bytes, r->len, topic) &&
+                    contains(r->bytes, r->len, payload))
+                    culprit = r;
+            }
             continue;
-        memset(&after, 0, sizeof after);
-        after.conn = (int8_t)i;
-        after.step = c->viol_step;
-        after.cls = MQS_LF_IGNORED;
-        after.type = c->viol_type;
-        culprit = &after;
+        }
+        for (size_t i = j->n_conns; !culprit && i-- > 0;) {
+            const lf_conn *c = &j->conns[i];
+            const uint8_t *dead = c->tx + c->dead_from;
+            size_t n = c->dead_from < c->tx_len ? c->tx_len - c->dead_from : 0;
+            bool kept_open = c->alive_after_violation || !c->peer_closed;
+            bool hit = pass == 0 ? contains(dead, n, lp) && contains(dead, n, payload)
+                                 : contains(dead, n, lp) && (pass == 3 || kept_open);
+            if (!n || !hit)
+                continue;
+            memset(&after, 0, sizeof after);
+            after.conn = (int8_t)i;
+            after.step = c->viol_step;
+            after.cls = MQS_LF_IGNORED;
+            after.type = c->viol_type;
+            culprit = &after;
+        }
     }
     effect_finding(j, topic, payload, where, culprit, will_of);
 }
@@ -730,8 +763,9 @@ static void got_publish(mqs_lf_job *j, int ci, const mqs_packet *p)
         id_add(id->outq2, &id->n_outq2, p->packet_id);
     uint8_t max_req = 0;
     unsigned overlap = matching_subs(j, c->identity, p->publish.topic, &max_req);
+    bool judged = !c->must_close && !id->tainted; /* after a violation a broker may have read on */
     j->detail = MQS_LF_BR_NO_SUB;
-    if (overlap == 0 && !c->must_close) {
+    if (overlap == 0 && judged) {
         lf_finding(j, MQS_LF_OR_BAD_REPLY, "MQTT-3.3.2-3", MQS_PUBLISH, ci, j->cur_step,
                    "PUBLISH on \"%s\" to a session with no matching subscription",
                    preview(p->publish.topic, t, sizeof t));
@@ -740,12 +774,12 @@ static void got_publish(mqs_lf_job *j, int ci, const mqs_packet *p)
     lf_msg *m = msg_for(j, p->publish.topic, p->publish.payload, false);
     j->detail = MQS_LF_BR_QOS;
     j->want_id = m ? (m->max_qos < max_req ? m->max_qos : max_req) : 0;
-    if (m && overlap && (p->qos > m->max_qos || p->qos > max_req))
+    if (m && overlap && judged && (p->qos > m->max_qos || p->qos > max_req))
         lf_finding(j, MQS_LF_OR_BAD_REPLY, "MQTT-3.8.4-6", MQS_PUBLISH, ci, j->cur_step,
                    "delivered at QoS %u a message published at QoS %u to a subscription that asked "
                    "for at most QoS %u",
                    p->qos, m->max_qos, max_req);
-    if (m && p->qos == 2 && !p->dup && !p->retain)
+    if (m && judged && p->qos == 2 && !p->dup && !p->retain)
         count_qos2(j, ci, p, m, overlap);
     if (j->c->slots[c->slot].auto_ack && !c->must_close && p->qos > 0)
         lf_send_auto(j, ci, p->qos == 1 ? MQS_PUBACK : MQS_PUBREC, p->packet_id);
@@ -770,6 +804,18 @@ void lf_on_frame(mqs_lf_job *j, int ci, const uint8_t *frame, size_t len)
         st = mqs_decode(frame, len, &o, &p, &d);
     }
     uint8_t type = len ? (uint8_t)(frame[0] >> 4) : 0;
+    if (st == MQS_E_PACKET_ID_ZERO && type != MQS_PUBLISH && len >= 4 && has_due(c, type, 0)) {
+        /* Packet id 0 echoed: the answer to a packet of ours with id 0 that the broker
+         * chose to process (the fault is the client's, 3.1.1 asks the sender only). */
+        o.lenient = MQS_LENIENT_NON_MINIMAL_RL;
+        memset(&p, 0, sizeof p);
+        p.type = type;
+        p.items = items;
+        p.n_items = type == MQS_SUBACK ? len - 4 : 0;
+        for (size_t i = 0; i + 4 < len && i < MQS_LF_VIEW_ITEMS; i++)
+            items[i].qos = frame[4 + i];
+        st = MQS_OK;
+    }
     if (st == MQS_E_SUBACK_EMPTY && len == 4) {
         /* No codes for no filters: the answer to an empty SUBSCRIBE (MQTT 3.1 allows one);
          * judged by the count check against what was asked. */
@@ -818,7 +864,10 @@ void lf_on_peer_closed(mqs_lf_job *j, int ci)
 {
     lf_conn *c = &j->conns[ci];
     c->peer_closed = true;
-    c->disconnect_confirmed = c->disconnect_clean; /* the broker read up to the DISCONNECT */
+    /* The broker surely read the DISCONNECT only if everything before it was a valid
+     * 3.1.1 packet and answered: otherwise it may have closed on an earlier packet
+     * (a refused subscription, a string it dislikes), which publishes the will. */
+    c->disconnect_confirmed = c->disconnect_clean && c->n_dues == 0 && c->version == MQS_V311;
     c->n_dues = 0;
     if (!c->must_close && !c->disconnect_sent && !c->undefined && !c->mayclose)
         j->need_probe = true;

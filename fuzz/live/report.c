@@ -499,9 +499,12 @@ static void expect_instead_bad_reply(writer *w, const char *name)
         suback_codes(w, f->step);
         fputs("}}", w->out);
         break;
-    case MQS_LF_BR_QOS:
+    case MQS_LF_BR_QOS: /* delivered at an allowed QoS, or not (yet) delivered */
         step_begin(w, "expect", name);
-        fprintf(w->out, ", \"packet\": {\"type\": \"PUBLISH\", \"qos\": %u}}", f->want_id);
+        fputs(", \"one_of\": [", w->out);
+        for (unsigned q = 0; q <= f->want_id && q <= 2; q++)
+            fprintf(w->out, "{\"packet\": {\"type\": \"PUBLISH\", \"qos\": %u}, \"label\": \"QoS %u\"}, ", q, q);
+        fputs("{\"none\": true, \"ms\": 2000, \"label\": \"not delivered\"}]}", w->out);
         break;
     default:
         if (f->want_type) { /* the answer that was due instead */
@@ -529,8 +532,10 @@ static void expect_instead(writer *w)
         return; /* the close after the violation, expected above, is what fails */
     switch (f->oracle) {
     case MQS_LF_OR_MALFORMED:
-        step_begin(w, "expect", name);
-        if (f->ptype >= MQS_CONNECT && f->ptype <= MQS_DISCONNECT)
+        step_begin(w, ci < 0 ? "expect_none" : "expect", name);
+        if (ci < 0) /* a message the watcher got: a good broker sends it well-formed or not at all */
+            fputs(", \"ms\": 2000}", w->out);
+        else if (f->ptype >= MQS_CONNECT && f->ptype <= MQS_DISCONNECT)
             fprintf(w->out, ", \"packet\": {\"type\": \"%s\"}, \"note\": \"the broker's packet is malformed\"}",
                     mqs_type_name(f->ptype));
         else
@@ -566,7 +571,9 @@ static void expect_instead(writer *w)
     }
 }
 
-static mqs_str watch_topic_of(const writer *w)
+/* The topic the watcher of a reproducer subscribes to: that of the message that
+ * fired, or every topic of the case when it cannot be read (a malformed packet). */
+static mqs_str watch_topic_of(const writer *w, char *all, size_t cap)
 {
     mqs_str none = {NULL, 0};
     long t = w->f->trigger;
@@ -574,9 +581,12 @@ static mqs_str watch_topic_of(const writer *w)
         return none;
     const mqs_lf_event *ev = &w->res->events[t];
     mqs_packet p;
-    if (!decode_any(w->res, -1, w->res->log + ev->off, ev->len, &p, NULL, 0) || p.type != MQS_PUBLISH)
-        return none;
-    return p.publish.topic;
+    bool qos = w->f->oracle == MQS_LF_OR_BAD_REPLY && w->f->detail == MQS_LF_BR_QOS; /* as subscribed: a wildcard */
+    if (!qos && decode_any(w->res, -1, w->res->log + ev->off, ev->len, &p, NULL, 0) && p.type == MQS_PUBLISH)
+        return p.publish.topic;
+    snprintf(all, cap, "%s#", w->c->prefix);
+    mqs_str any = {(const uint8_t *)all, strlen(all)};
+    return any;
 }
 
 static void watcher_setup(writer *w, mqs_str topic)
@@ -586,7 +596,7 @@ static void watcher_setup(writer *w, mqs_str topic)
     step_begin(w, "send", "w");
     fputs(", \"packet\": {\"type\": \"SUBSCRIBE\", \"packet_id\": 1, \"subscriptions\": [{\"filter\": ", w->out);
     mqs_lf_json_template(w->out, topic.ptr, topic.len, w->c, w->names, w->info);
-    fputs(", \"qos\": 0}]}}", w->out);
+    fputs(", \"qos\": 1}]}}", w->out); /* as the fuzzer's watcher */
     step_begin(w, "expect", "w");
     fputs(", \"packet\": {\"type\": \"SUBACK\", \"packet_id\": 1}}", w->out);
 }
@@ -642,7 +652,8 @@ int mqs_lf_write_scenario(FILE *out, const mqs_lf_case *c, const bool *skip, con
         w.var_of[i] = -1;
     for (unsigned s = c->n_slots; s-- > 0;)
         w.names[c->slots[s].identity] = k_client_names[s]; /* the first slot of each id */
-    mqs_str watch = watch_topic_of(&w);
+    char all[MQS_LF_PREFIX_LEN + 2];
+    mqs_str watch = watch_topic_of(&w, all, sizeof all);
     header(&w, watch.ptr != NULL);
     if (watch.ptr)
         watcher_setup(&w, watch);

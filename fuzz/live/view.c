@@ -149,6 +149,49 @@ static int decode_repaired(const uint8_t *frame, size_t len, mqs_version v, unsi
     return MQS_OK;
 }
 
+/* True when s holds a code point 3.1.1 says strings SHOULD NOT hold (section 1.5.3):
+ * U+0001..U+001F, U+007F..U+009F, or a non-character (U+FDD0..U+FDEF, U+xFFFE/xFFFF).
+ * A receiver may close the connection on them, so a packet with one obliges nothing.
+ * s is well-formed UTF-8 (the decoder checked). */
+static bool discouraged(mqs_str s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t b = s.ptr[i];
+        uint32_t cp = b;
+        size_t extra = b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : b >= 0xc0 ? 1 : 0;
+        if (i + extra >= s.len + (extra ? 0 : 1))
+            return false;
+        if (extra)
+            cp = b & (0x3fu >> extra);
+        for (size_t k = 1; k <= extra; k++)
+            cp = cp << 6 | (s.ptr[i + k] & 0x3fu);
+        i += extra;
+        if ((cp >= 0x01 && cp <= 0x1f) || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0xfdd0 && cp <= 0xfdef) ||
+            (cp & 0xfffeu) == 0xfffeu)
+            return true;
+    }
+    return false;
+}
+
+/* The strings of a decoded packet that a broker judges as text. */
+static bool discouraged_strings(const mqs_lf_frame *f)
+{
+    const mqs_packet *p = &f->pkt;
+    switch (p->type) {
+    case MQS_CONNECT:
+        return discouraged(p->connect.client_id) || (p->connect.will_flag && discouraged(p->connect.will_topic)) ||
+               (p->connect.has_username && discouraged(p->connect.username));
+    case MQS_PUBLISH: return discouraged(p->publish.topic);
+    case MQS_SUBSCRIBE:
+    case MQS_UNSUBSCRIBE:
+        for (size_t i = 0; i < p->n_items; i++)
+            if (discouraged(p->items[i].filter))
+                return true;
+        return false;
+    default: return false;
+    }
+}
+
 /* A frame the decoder accepted: the packet's place in the session decides. */
 static void classify_ok(mqs_lf_phase *phase, mqs_version *version, mqs_lf_frame *f)
 {
@@ -279,6 +322,8 @@ void mqs_lf_classify(const uint8_t *frame, size_t len, mqs_lf_phase *phase, mqs_
         classify_fault(frame, len, hdr, st, phase, version, f);
     if (excuse != MQS_OK && f->cls == MQS_LF_VALID)
         set_class(f, MQS_LF_MAYCLOSE, excuse, mqs_status_rule(excuse));
+    if (f->cls == MQS_LF_VALID && f->decoded && discouraged_strings(f))
+        set_class(f, MQS_LF_MAYCLOSE, MQS_OK, "MQS-DISCOURAGED-CHAR"); /* [1.5.3]: may close */
 }
 
 /* A frame of n bytes at p judged without decoding (cls, status). */

@@ -143,17 +143,23 @@ assert len(d["uncovered"]) == 131 - t["observable"]["covered"]
 assert all(not s["scenarios"] and s["observable"] != "no" for s in d["uncovered"])
 PY
     then ok; else bad "coverage --json totals do not add up"; fi
-    mkdir -p "$tmp/sc"
-    cat > "$tmp/sc/typo.json" <<'JSON'
+    mkdir -p "$tmp/sc" "$tmp/typo"
+    cat > "$tmp/sc/own.json" <<'JSON'
+{"id": "zz.own", "title": "cites an own id", "area": "zz",
+ "statements": ["MQTT-3.1.2-3", "MQS-own-id"], "protocols": ["3.1.1"],
+ "level": "MUST", "clients": ["a"], "steps": [{"op": "connect", "client": "a"}]}
+JSON
+    cat > "$tmp/typo/typo.json" <<'JSON'
 {"id": "zz.typo", "title": "cites a typo", "area": "zz",
  "statements": ["MQTT-3.1.2-3", "MQTT-3.1.2-99", "MQS-own-id"], "protocols": ["3.1.1"],
  "level": "MUST", "clients": ["a"], "steps": [{"op": "connect", "client": "a"}]}
 JSON
-    expect_rc 1 "coverage with an unknown statement id" -- "$bin" coverage --scenario-dir "$tmp/sc"
-    has "$tmp/err" "'MQTT-3.1.2-99' (cited by zz.typo) is not a statement" "coverage names the typo"
-    has "$tmp/out" "MQTT-3.1.2-99   UNKNOWN zz.typo" "coverage lists the typo"
-    has "$tmp/out" "MQS-own-id      own     zz.typo" "coverage lists own ids"
-    expect_rc 1 "coverage of one file" -- "$bin" coverage --no-builtin --scenario "$tmp/sc/typo.json"
+    expect_rc 0 "coverage with an own statement id" -- "$bin" coverage --scenario-dir "$tmp/sc"
+    has "$tmp/out" "MQS-own-id      own     zz.own" "coverage lists own ids"
+    has "$tmp/out" "MQTT-3.1.2-3    yes     connect.reserved-flag, zz.own" "coverage adds the file's scenario"
+    expect_rc 2 "coverage with an unknown statement id" -- "$bin" coverage --scenario-dir "$tmp/typo"
+    has "$tmp/err" 'typo.json: statements[1]: unknown statement id "MQTT-3.1.2-99"' "the loader names the typo"
+    expect_rc 0 "coverage of one file" -- "$bin" coverage --no-builtin --scenario "$tmp/sc/own.json"
     has "$tmp/out" "coverage by 1 scenario" "coverage counts one scenario"
     expect_rc 2 "coverage with a stray argument" -- "$bin" coverage extra
     expect_rc 2 "coverage of a missing directory" -- "$bin" coverage --scenario-dir "$tmp/none"

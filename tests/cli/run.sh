@@ -128,7 +128,7 @@ expect_out '^connect.reserved-flag +3.1.1 +MUST +MQTT-3.1.2-3' "list line: id, v
 expect_rc 0 "list --json" -- "$bin" list --json --filter MQTT-3.1.2-3
 if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d and all(set(x)>={"id","protocols","statements","level"} for x in d)' "$tmp/out"; then
     pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: list --json is not the documented JSON" >&2; fi
-printf '{"id": "connect.mine", "title": "t", "area": "connect", "statements": ["X"], "protocols": ["3.1.1"], "level": "MUST", "clients": ["a"], "steps": [{"op": "ping", "client": "a", "bogus": 1}]}' >"$tmp/bad.json"
+printf '{"id": "connect.mine", "title": "t", "area": "connect", "statements": ["MQTT-3.1.2-3"], "protocols": ["3.1.1"], "level": "MUST", "clients": ["a"], "steps": [{"op": "ping", "client": "a", "bogus": 1}]}' >"$tmp/bad.json"
 expect_rc 2 "list --scenario bad file" -- "$bin" list --scenario "$tmp/bad.json"
 if grep -q 'bad.json: steps\[0\]: unknown key "bogus"' "$tmp/err"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL: bad scenario error does not name file and path: $(cat "$tmp/err")" >&2; fi

@@ -887,6 +887,16 @@ class RetainDiesWithSession(Mode):
             self.end_session(r)
 
 
+@mode("retain-qos0-not-replacing", "breaks", "MQTT-3.3.1-7",
+      "a retained QoS 0 message neither replaces nor clears the retained message of its topic")
+class RetainQos0NotReplacing(Mode):
+    def client_publish(self, r, p):
+        pub = Pub.parse(p)
+        if pub and pub.retain and pub.qos == 0 and pub.payload:
+            p[0] &= ~1
+        return [p]
+
+
 @mode("retain-qos0-drop", "allows", "MQTT-3.3.1-7",
       "a retained QoS 0 message is not stored (the old one is cleared all the same)")
 class RetainQos0Drop(Mode):
@@ -1116,20 +1126,38 @@ class SwapPublish(Mode):
         return r.hold_or_swap(p)
 
 
+def swapping(kind):
+    """A mode base that swaps two consecutive packets of type kind to the client."""
+    class Swap(Mode):
+        def b2c(self, r, p):
+            if p[0] >> 4 == kind:
+                return r.hold_or_swap(p)
+            return super().b2c(r, p)
+    return Swap
+
+
 @mode("swap-puback", "breaks", "MQTT-4.6.0-2", "two consecutive PUBACKs swap places")
-class SwapPuback(Mode):
-    def b2c(self, r, p):
-        if p[0] >> 4 == PUBACK:
-            return r.hold_or_swap(p)
-        return super().b2c(r, p)
+class SwapPuback(swapping(PUBACK)):
+    pass
 
 
 @mode("swap-pubrec", "breaks", "MQTT-4.6.0-3", "two consecutive PUBRECs swap places")
-class SwapPubrec(Mode):
-    def b2c(self, r, p):
-        if p[0] >> 4 == PUBREC:
+class SwapPubrec(swapping(PUBREC)):
+    pass
+
+
+@mode("swap-pubrel", "breaks", "MQTT-4.6.0-4", "two consecutive PUBRELs swap places")
+class SwapPubrel(swapping(PUBREL)):
+    pass
+
+
+@mode("redeliver-swapped", "breaks", "MQTT-4.6.0-1",
+      "re-sent PUBLISHes (DUP=1) go out with each pair in reverse order")
+class RedeliverSwapped(Mode):
+    def delivery(self, r, p, pub):
+        if pub.dup or r.held is not None:
             return r.hold_or_swap(p)
-        return super().b2c(r, p)
+        return [p]
 
 
 @mode("dup-propagated", "breaks", "MQTT-3.3.1-3",

@@ -53,6 +53,9 @@ qos2-redeliver          qos.qos2-duplicate-before-pubrel
 swap-publish            qos.order-qos0 qos.order-qos1 qos.order-qos2
 swap-puback             qos.order-qos1
 swap-pubrec             qos.order-qos2
+swap-pubrel             qos.order-pubrel
+redeliver-swapped       qos.unique-ids
+retain-qos0-not-replacing retain.replace-qos0
 dup-propagated          qos.dup-not-propagated
 qos1-id-reuse-dropped   qos.qos1-id-reuse-after-puback
 qos2-id-reuse-dropped   qos.qos2-id-reuse-after-pubcomp

@@ -40,7 +40,10 @@ fail=0
 # check NAME WANT_EXIT WANT_TEXT -- probe args...
 #   WANT_TEXT must appear in stdout (exit 0/1) or in the one-line stderr (other exits).
 #   CMD is the subcommand and its own options (default: probe).
-PROBE=(probe --timeout-ms 3000)
+# Deadlines are generous: every check here ends long before them (refusals and certificate
+# errors come at once), but under load a TLS handshake that loads the system CA store took
+# more than 3 s, which turned "unknown CA" into "timed out".
+PROBE=(probe --timeout-ms 15000)
 CMD=("${PROBE[@]}")
 check() {
     local name=$1 want=$2 text=$3
@@ -136,7 +139,7 @@ for BIN in "${BINS[@]}"; do
 
     # `mqttspec run`: the same failures end the run at its first connection, exit 3 with
     # one line; reports name the connection's TLS parameters, never the password.
-    CMD=(run --filter connect.accepted --protocol 3.1.1 --quiet --report-dir "$WORK/run")
+    CMD=(run --filter connect.accepted --protocol 3.1.1 --timeout 5 --quiet --report-dir "$WORK/run")
     check run-tls-unknown-ca 3 "unable to get local issuer certificate" -- \
         --url "mqtts://$H:$MQS_TLS_UNTRUSTED_PORT" --cafile "$C/ca.crt"
     check run-tls-system-store 3 "unknown CA" -- --url "mqtts://$H:$MQS_TLS_PORT"

@@ -10,8 +10,8 @@
 #    The auth area also runs against the broker's password-protected listener (user and
 #    password from scripts/mosquitto.sh, the password through --password-file, never on a
 #    command line) and is compared with tests/expected/mosquitto-2.0.11-auth.tsv.
-#    At the same time the whole suite runs over tls, tls with a client certificate (the
-#    mTLS listener), ws and wss, each against a mosquitto of its own (a 1-character
+#    Then the whole suite runs over tls, tls with a client certificate (the mTLS
+#    listener), ws and wss at once, each against a mosquitto of its own (a 1-character
 #    client id cannot be unique per run, so parallel runs must not share a broker):
 #    every verdict must equal TCP's except the transport area's, which is compared with
 #    tests/expected/mosquitto-2.0.11-transport.tsv (with the transport area on the
@@ -19,6 +19,11 @@
 # 3. Checks the brokers hold no retained message under mqs/# afterwards (the cleanup).
 # 4. Runs the suite a second time (and once with MQTTSPEC_ASAN when given): the verdicts
 #    must be identical.
+#    Timing: the runs over the other transports and the ASan run use --timeout 2. Four
+#    suites against four brokers at once (64 cases), or an ASan build, on a loaded
+#    2-core machine, saw a CONNACK take more than the 3 s a step waits. The verdicts do
+#    not depend on the factor (it scales every wait and bound; protocol timings are
+#    "exact"), so this also checks that --timeout changes no verdict.
 # 5. Runs against fake brokers (tests/integration/fake_broker.py) that are silent, close,
 #    reset, send garbage, send half a packet, or send a malformed CONNACK: each must end
 #    with FAIL/ERROR (exit 1) and a clear reason, within a time bound, never hang; and an
@@ -33,6 +38,7 @@ EXPECTED=$ROOT/tests/expected/mosquitto-2.0.11.tsv
 EXPECTED_AUTH=$ROOT/tests/expected/mosquitto-2.0.11-auth.tsv
 EXPECTED_TRANSPORT=$ROOT/tests/expected/mosquitto-2.0.11-transport.tsv
 TRANSPORTS=(tls mtls ws wss)
+SLOW_FACTOR=2 # --timeout of the runs that share the machine or run under ASan (see 4.)
 WORK=$(mktemp -d /tmp/mqs-suite-XXXXXX)
 FAKE_PIDS=()
 
@@ -57,6 +63,26 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 for c in sorted(r["cases"], key=lambda c: (c["id"], c["protocol"], c["transport"])):
     print("\t".join([c["id"], c["protocol"], c["transport"], c["verdict"]]))
+EOF
+}
+
+# why REPORT_DIR DIFF: for each case on a "+" line of the unified diff DIFF, its verdict
+# and reason from REPORT_DIR/report.json (a run has one transport: id and protocol say
+# which case), so that a verdict that changed under load can be told from a regression.
+why() {
+    python3 - "$1/report.json" "$2" <<'EOF'
+import json, sys
+try:
+    cases = {(c["id"], c["protocol"]): c for c in json.load(open(sys.argv[1]))["cases"]}
+except (OSError, ValueError) as e:
+    sys.exit("      why: no report: %s" % e)
+for line in open(sys.argv[2]):
+    if line.startswith("+") and not line.startswith("+++"):
+        f = line[1:].rstrip("\n").split("\t")
+        c = cases.get(tuple(f[:2]))
+        if c:
+            print("      why: %s [%s/%s] %s: %s"
+                  % (c["id"], c["protocol"], c["transport"], c["verdict"], (c["reason"] or "")[:400]))
 EOF
 }
 
@@ -92,6 +118,7 @@ compare() {
     else
         bad "verdicts differ from $want (UPDATE_EXPECTED=1 to accept):"
         cat "$WORK/$name.diff"
+        why "$WORK/$name" "$WORK/$name.diff"
     fi
 }
 
@@ -120,23 +147,26 @@ run_transport() (
     esac
     local id
     if [[ $t == ws* ]]; then for id in "${WS_SLOW[@]}"; do args+=(--exclude "$id"); done; fi
-    run_suite "$t" "$BIN" "${args[@]}"
+    run_suite "$t" "$BIN" "${args[@]}" --timeout "$SLOW_FACTOR"
     [[ $t != mtls ]] || run_suite mtls-id "$BIN" --url "mqtts://$h:$MQS_MTLS_ID_PORT" \
-        --cafile "$c/ca.crt" "${cert[@]}" --no-anonymous --filter transport
+        --cafile "$c/ca.crt" "${cert[@]}" --no-anonymous --filter transport --timeout "$SLOW_FACTOR"
     mosquitto_sub -h "$h" -p "$MQS_PORT" -t 'mqs/#' --retained-only -W 1 -v >"$WORK/$t.retained" 2>/dev/null
 )
 
-echo "== suite against mosquitto (port $MQS_PORT); meanwhile over ${TRANSPORTS[*]}"
+echo "== suite against mosquitto (port $MQS_PORT)"
 start=$(date +%s.%N)
-for t in "${TRANSPORTS[@]}"; do run_transport "$t" & done
 run_suite first "$BIN"
 secs=$(echo "$(date +%s.%N) - $start" | bc)
 tail -n 3 "$WORK/first.out"
 compare first "$EXPECTED" "verdicts as expected in ${secs}s"
 
+# Not at the same time as the TCP run: 80 cases at once against five brokers on a loaded
+# 2-core machine made CONNACKs of the TCP run later than its 3 s steps allow.
+start=$(date +%s.%N)
+for t in "${TRANSPORTS[@]}"; do run_transport "$t" & done
 wait
 secs=$(echo "$(date +%s.%N) - $start" | bc)
-echo "== the suite over ${TRANSPORTS[*]} (all done after ${secs}s): the same verdicts as over tcp"
+echo "== the suite over ${TRANSPORTS[*]} at once (${secs}s): the same verdicts as over tcp"
 # same_as_tcp FILE TRANSPORT: the lines outside the transport area (and, over WebSocket,
 # outside WS_SLOW), with the transport column set to tcp.
 same_as_tcp() {
@@ -156,7 +186,8 @@ for t in "${TRANSPORTS[@]}" mtls-id; do
         ok "$t: $(wc -l <"$WORK/$t.want") verdicts identical to tcp's ($(tail -n 3 "$WORK/$t.out" | head -n 1 | sed 's/^mqttspec: //'))"
     else
         bad "$t: verdicts differ from tcp's:"
-        same_as_tcp "$WORK/$t.tsv" "$t" | diff -u "$WORK/$t.want" -
+        same_as_tcp "$WORK/$t.tsv" "$t" | diff -u "$WORK/$t.want" - | tee "$WORK/$t.diff"
+        why "$WORK/$t" "$WORK/$t.diff"
     fi
     if [ -s "$WORK/$t.retained" ]; then
         bad "$t: retained messages left behind:"
@@ -189,17 +220,20 @@ if cmp -s "$WORK/first.tsv" "$WORK/second.tsv"; then
     ok "second run: identical verdicts"
 else
     bad "second run: verdicts differ:"
-    diff -u "$WORK/first.tsv" "$WORK/second.tsv"
+    diff -u "$WORK/first.tsv" "$WORK/second.tsv" | tee "$WORK/second.diff"
+    why "$WORK/second" "$WORK/second.diff"
 fi
 
 if [ -n "$BIN_ASAN" ]; then
-    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} run_suite asan "$BIN_ASAN"
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} run_suite asan "$BIN_ASAN" \
+        --port "$MQS_PORT" --timeout "$SLOW_FACTOR"
     if cmp -s "$WORK/first.tsv" "$WORK/asan.tsv" && ! grep -q "Sanitizer" "$WORK/asan.out"; then
         ok "ASan+UBSan binary: identical verdicts, no sanitizer report"
     else
         bad "ASan+UBSan binary:"
         grep -A20 "Sanitizer" "$WORK/asan.out" | head -n 40
-        diff -u "$WORK/first.tsv" "$WORK/asan.tsv"
+        diff -u "$WORK/first.tsv" "$WORK/asan.tsv" | tee "$WORK/asan.diff"
+        why "$WORK/asan" "$WORK/asan.diff"
     fi
 fi
 
@@ -247,14 +281,16 @@ fake badack 1 "the broker sent a malformed CONNACK packet to client a" 5
 fake ok 1 "no packet within 5000 ms on client sub (expected SUBACK" 10
 fake no31 0 "SKIP  connect.accepted [3.1/tcp]" 5 --filter connect.accepted --protocol all
 
-# Unreachable: a port nobody listens on (bind, note the port, close).
+# Unreachable: a port nobody listens on (bind, note the port, close). "At once" means
+# without waiting for the probe's connect deadline, which --timeout 10 makes 30 s; the
+# 10 s bound leaves room for a slow start on a loaded machine (2.3 s was seen).
 free_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 t0=$(date +%s.%N)
-out=$("$BIN" run --port "$free_port" --report-dir "$WORK/unreach" 2>&1)
+out=$("$BIN" run --port "$free_port" --timeout 10 --report-dir "$WORK/unreach" 2>&1)
 rc=$?
 secs=$(echo "$(date +%s.%N) - $t0" | bc)
 if [ "$rc" = 3 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "cannot reach" &&
-    [ "$(echo "$secs < 2" | bc)" = 1 ]; then
+    [ "$(echo "$secs < 10" | bc)" = 1 ]; then
     ok "unreachable: exit 3 in ${secs}s: $out"
 else
     bad "unreachable: exit $rc in ${secs}s: $out"
