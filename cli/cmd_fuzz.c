@@ -2,10 +2,10 @@
  * (fuzz/live/livefuzz.h). Option parsing only.
  *
  * Exit: 0 nothing found, 1 findings saved (or the broker went away), 2 bad usage,
- * 3 the broker cannot be reached at the start.
+ * 3 the broker cannot be reached at the start, 130 / 143 interrupted by SIGINT /
+ * SIGTERM (cli/interrupt.h; the findings so far are saved and the summary printed).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/endpoint.h"
+#include "cli/interrupt.h"
 #include "conformance/interp.h"
 #include "conformance/replay.h"
 #include "conformance/result.h"
@@ -38,8 +39,10 @@ static void usage(FILE *out)
             "that are not refused or that have effects, QoS 2 duplicates, takeovers, session flags.\n"
             "Each new kind of finding is replayed alone, minimised and saved as a scenario file\n"
             "that `mqttspec run --scenario FILE --no-builtin` replays, with a trace beside it.\n"
-            "Only the given broker is contacted. Exit: 0 nothing found, 1 findings, 2 bad usage,\n"
-            "3 the broker does not answer.\n\n"
+            "Only the given broker is contacted. Exit: 0 nothing found, 1 findings (or the broker\n"
+            "went away), 2 bad usage, 3 the broker does not answer, 130/143 interrupted (Ctrl-C or\n"
+            "SIGTERM: the running cases stop, findings so far are saved, the summary is printed;\n"
+            "a second Ctrl-C exits at once).\n\n"
             "connection options:\n%s"
             "fuzz options:\n"
             "  --seconds N             stop after N seconds (default 60 unless --cases is given)\n"
@@ -58,7 +61,10 @@ static void usage(FILE *out)
             "                          the glob SIG (repeatable), e.g. 'no-close:MQTT-2.2.2-1:PUBREC'\n"
             "  --ignore-file F         --ignore for every line of F (# comments and blank lines skipped)\n"
             "  --pid PID               also watch this local broker process for a crash\n"
-            "  --restart CMD           shell command that restarts the broker after a crash; go on\n"
+            "  --restart CMD           after a crash: pause, run CMD with sh -c, wait until the broker\n"
+            "                          answers, go on (a failing CMD or a broker that does not come\n"
+            "                          back ends the run with exit 1)\n"
+            "  --restart-wait N        seconds CMD and the broker's return may take (default 60)\n"
             "  --no-progress           no progress line (it shows on a terminal only anyway)\n",
             mqs_cli_endpoint_help);
 }
@@ -93,7 +99,7 @@ static int number_opt(fuzz_cli *f, const char *name, const char *v)
                    {"--jobs", 1, 64},             {"--clients", 1, MQS_LF_MAX_SLOTS},
                    {"--mutate-rate", 0, 100},     {"--byte-rate", 0, 100},
                    {"--timeout-ms", 50, 600000},  {"--minimise-seconds", 0, 3600},
-                   {"--pid", 1, 0x7fffffff}};
+                   {"--pid", 1, 0x7fffffff},      {"--restart-wait", 1, 3600}};
     size_t i = 0;
     while (i < sizeof k / sizeof k[0] && strcmp(k[i].name, name))
         i++;
@@ -112,7 +118,8 @@ static int number_opt(fuzz_cli *f, const char *name, const char *v)
     case 7: o->gen.byte_pct = (unsigned)n; break;
     case 8: o->timeout_ms = (int64_t)n; break;
     case 9: o->minimise_ms = (int64_t)n * 1000; break;
-    default: o->pid = (int)n; break;
+    case 10: o->pid = (int)n; break;
+    default: o->restart_wait_ms = (int64_t)n * 1000; break;
     }
     return 1;
 }
@@ -196,6 +203,7 @@ static void defaults(fuzz_cli *f)
     f->o.jobs = 2;
     f->o.timeout_ms = 3000;
     f->o.minimise_ms = 60000;
+    f->o.restart_wait_ms = 60000;
     f->o.out = stdout;
 }
 
@@ -210,11 +218,15 @@ static uint64_t random_seed(void)
     return s % 1000000000000ull; /* short enough to type */
 }
 
-/* The runner's verdict on a saved finding (fuzz/live cannot call up into conformance/). */
+/* The runner's verdict on a saved finding (fuzz/live cannot call up into conformance/).
+ * Its waits follow --timeout-ms: the default 3000 ms keeps the scenario's own timeouts
+ * (factor 1), --timeout-ms 500 makes them a sixth, as patient as the fuzzer was. */
 static int replay(void *ud, const char *path, char *why, size_t whylen)
 {
     const fuzz_cli *f = ud;
-    int v = mqs_replay_file(path, &f->ep.ep, f->ep.username, f->ep.password, why, whylen);
+    double factor = (double)f->o.timeout_ms / 3000.0;
+    int v = mqs_replay_file(path, &f->ep.ep, f->ep.username, f->ep.password, factor < 0.1 ? 0.1 : factor, why,
+                            whylen);
     return v == MQS_VERDICT_FAIL ? 1 : v == MQS_VERDICT_PASS || v == MQS_VERDICT_INFO ? 0 : -1;
 }
 
@@ -254,10 +266,22 @@ static int finish(fuzz_cli *f)
     return MQS_EXIT_OK;
 }
 
-static void on_signal(int sig)
+static void on_first_signal(int sig)
 {
     (void)sig;
     mqs_lf_stop();
+}
+
+/* After Ctrl-C / SIGTERM: one line on stderr. @return 130 or 143. */
+static int report_interrupt(const fuzz_cli *f, const mqs_lf_summary *sum)
+{
+    fflush(stdout);
+    fprintf(stderr,
+            "mqttspec fuzz: interrupted by %s: %llu cases ran (%llu cut short), %u finding%s saved "
+            "under %s\n",
+            mqs_interrupt_name(), (unsigned long long)sum->cases, (unsigned long long)sum->cut, sum->unique,
+            sum->unique == 1 ? "" : "s", f->o.report_dir);
+    return mqs_interrupt_exit_code();
 }
 
 int mqs_cmd_fuzz(int argc, char **argv)
@@ -297,11 +321,9 @@ int mqs_cmd_fuzz(int argc, char **argv)
         free(f);
         return rc;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    mqs_interrupt_install("stopping the running cases, saving the findings so far "
+                          "(press Ctrl-C again to exit at once)",
+                          on_first_signal);
     mqs_lf_summary sum;
     if (mqs_lf_run(&f->o, &sum) != 0)
         rc = MQS_EXIT_USAGE;
@@ -309,6 +331,9 @@ int mqs_cmd_fuzz(int argc, char **argv)
         rc = MQS_EXIT_UNREACHABLE;
     else
         rc = sum.unique > 0 || sum.crashed ? MQS_EXIT_FAIL : MQS_EXIT_OK;
+    if (mqs_interrupt_signal() && rc != MQS_EXIT_USAGE)
+        rc = report_interrupt(f, &sum);
+    mqs_interrupt_uninstall();
     free(f);
     return rc;
 }

@@ -1243,7 +1243,8 @@ static void check_leftovers(ctx *c, client *cl)
 /* mqs_conn_open failed with rc. Without the client certificate ("client_cert": false) a
  * handshake the server ends is its answer: the client is closed by the broker, and the
  * step's expectation judges that. A failed upgrade fails a step that checks the
- * subprotocol [MQTT-6.0.0-4]. Anything else: the case cannot run (ERROR). */
+ * subprotocol [MQTT-6.0.0-4]. "must_accept" (a broker that must still be there, e.g.
+ * after what crashed it) fails the step. Anything else: the case cannot run (ERROR). */
 static int open_failed(ctx *c, const mqs_sc_step *s, client *cl, int rc, const char *err)
 {
     bool refused = rc == MQS_NET_TLS || rc == MQS_NET_CLOSED || rc == MQS_NET_RESET;
@@ -1256,6 +1257,9 @@ static int open_failed(ctx *c, const mqs_sc_step *s, client *cl, int rc, const c
     }
     if (s && s->ws_subprotocol && rc == MQS_NET_PROTOCOL)
         return step_fail(c, s, "the WebSocket upgrade of client %s failed: %s", cl->name, err);
+    if (s && s->must_accept)
+        return step_fail(c, s, "the broker no longer accepts connections: client %s cannot connect: %s",
+                         cl->name, err);
     return case_error(c, "client %s cannot connect: %s", cl->name, err);
 }
 

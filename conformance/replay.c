@@ -9,7 +9,7 @@
 #include "conformance/scenario.h"
 
 int mqs_replay_file(const char *path, const mqs_endpoint *ep, const char *username,
-                    const char *password, char *why, size_t whylen)
+                    const char *password, double timeout_factor, char *why, size_t whylen)
 {
     mqs_scenario *sc = NULL;
     if (mqs_scenario_load_file(path, &sc, why, whylen) != 0)
@@ -20,7 +20,7 @@ int mqs_replay_file(const char *path, const mqs_endpoint *ep, const char *userna
     mqs_make_token(token);
     o.ep = ep;
     o.proto = (sc->protocols & MQS_PROTO_311) ? MQS_PROTO_311 : MQS_PROTO_31;
-    o.timeout_factor = 1.0;
+    o.timeout_factor = timeout_factor;
     o.username = username;
     o.password = password;
     o.token = token;

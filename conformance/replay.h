@@ -12,11 +12,13 @@ extern "C" {
 #endif
 
 /** Loads path and runs it once (its first protocol version) against ep.
+ * @param timeout_factor  scales every wait of the scenario, as `mqttspec run --timeout`
+ *                        (1.0: the scenario's own timeouts)
  * @param[out] why  one line: the failure reason, or why it could not run
  * @return an mqs_verdict (MQS_VERDICT_FAIL: the scenario failed, i.e. a finding
  *         reproduced), or -1 when the file does not load. */
 int mqs_replay_file(const char *path, const mqs_endpoint *ep, const char *username,
-                    const char *password, char *why, size_t whylen);
+                    const char *password, double timeout_factor, char *why, size_t whylen);
 
 #ifdef __cplusplus
 }

@@ -181,6 +181,8 @@ typedef struct mqs_sc_step {
     bool ws_text;        /* send: as WebSocket text frames (the scenario requires ws) */
     size_t ws_frame_max; /* send: WebSocket frames of at most this many bytes, 0: one frame */
     bool no_client_cert; /* connect / open: TLS without the run's client certificate */
+    bool must_accept;    /* connect / open: a connection that cannot be opened fails the step
+                            (the broker went away), not ERROR */
     const char *ws_subprotocol; /* connect / open: the subprotocol the server must return */
     mqs_sc_expect expect; /* connect / expect / expect_none / expect_closed */
 } mqs_sc_step;

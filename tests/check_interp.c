@@ -1194,6 +1194,37 @@ START_TEST(runner_unreachable)
 }
 END_TEST
 
+/* "must_accept": a broker that no longer accepts connections fails the step (a crash
+ * reproducer); without it the case cannot run (ERROR). */
+START_TEST(must_accept_fails_when_gone)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    outcome o;
+    mqs_scenario *s = scenario("MUST", "", "{\"op\": \"connect\", \"client\": \"a\", \"must_accept\": true}");
+    run_case(&p, s, NULL, NULL, 1.0, &o); /* there: PASS */
+    expect_verdict(&o, MQS_VERDICT_PASS, NULL);
+    mqs_case_result_free(&o.res);
+    peer_stop(&p); /* nobody listens there now */
+    run_case(&p, s, NULL, NULL, 1.0, &o);
+    expect_verdict(&o, MQS_VERDICT_FAIL, "the broker no longer accepts connections: client a cannot connect");
+    ck_assert_str_eq(o.res.failed_rule, "MQS-test-1");
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    s = scenario("MUST", "", "{\"op\": \"open\", \"client\": \"a\", \"must_accept\": true}");
+    run_case(&p, s, NULL, NULL, 1.0, &o);
+    expect_verdict(&o, MQS_VERDICT_FAIL, "the broker no longer accepts connections");
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    s = scenario("MUST", "", CONNECT_A);
+    run_case(&p, s, NULL, NULL, 1.0, &o);
+    expect_verdict(&o, MQS_VERDICT_ERROR, "client a cannot connect");
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+}
+END_TEST
+
 /* "requires": ["qos2"]: the run's probe subscribes at QoS 2; a broker that grants only
  * QoS 1 (allowed, MQTT-3.8.4-5) skips such cases, one that grants QoS 2 runs them. */
 START_TEST(runner_qos2_requirement)
@@ -1284,6 +1315,7 @@ Suite *interp_suite(void)
     t = tcase_create("runner");
     tcase_add_test(t, runner_runs_cases);
     tcase_add_test(t, runner_unreachable);
+    tcase_add_test(t, must_accept_fails_when_gone);
     tcase_add_test(t, runner_alone_last);
     tcase_add_test(t, interrupted_case);
     tcase_add_test(t, interrupted_before_start);

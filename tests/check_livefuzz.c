@@ -540,6 +540,92 @@ START_TEST(test_scenario_loads)
 }
 END_TEST
 
+/* A crash reproducer sends every byte the execution sent, also after a protocol
+ * violation (a broker that reads on may die of them), expects nothing that needs a
+ * broker that closes, and ends by asking a fresh client to connect ("must_accept"). */
+START_TEST(test_crash_scenario_sends_everything)
+{
+    mqs_lf_case *c = calloc(1, sizeof *c);
+    mqs_lf_names names = {"crash123", 3};
+    mqs_lf_case_name(c, &names);
+    c->version = MQS_V311;
+    c->n_slots = 1;
+    c->n_identities = 1;
+    mqs_packet p;
+    memset(&p, 0, sizeof p);
+    p.type = MQS_CONNECT;
+    p.connect.clean_session = true;
+    p.connect.client_id = (mqs_str){(const uint8_t *)c->cid[0], strlen(c->cid[0])};
+    add_step(c, &p);
+    memset(&p, 0, sizeof p);
+    p.type = MQS_CONNECT; /* a second CONNECT: a protocol violation [MQTT-3.1.0-2] */
+    p.connect.clean_session = true;
+    p.connect.client_id = (mqs_str){(const uint8_t *)c->cid[0], strlen(c->cid[0])};
+    add_step(c, &p);
+    char filter[64];
+    snprintf(filter, sizeof filter, "%sx", c->prefix);
+    mqs_item item = {.filter = {(const uint8_t *)filter, strlen(filter)}, .qos = 0};
+    memset(&p, 0, sizeof p);
+    p.type = MQS_UNSUBSCRIBE;
+    p.packet_id = 9;
+    p.items = &item;
+    p.n_items = 1;
+    add_step(c, &p);
+    c->steps[2].items[0] = item;
+
+    static const uint8_t log[] = {0x20, 0x02, 0x00, 0x00, 0xb0, 0x02, 0x00, 0x09};
+    mqs_lf_event ev[8];
+    size_t n = 0;
+    add_event(ev, &n, MQS_LF_EV_OPEN, 0, 0, 0);
+    add_event(ev, &n, MQS_LF_EV_SENT, 0, 0, 0);
+    add_event(ev, &n, MQS_LF_EV_RECV, 0, 0, 4);
+    add_event(ev, &n, MQS_LF_EV_SENT, 1, 0, 0); /* the violation: event 3 */
+    add_event(ev, &n, MQS_LF_EV_SENT, 2, 0, 0);
+    add_event(ev, &n, MQS_LF_EV_RECV, 2, 4, 4); /* an UNSUBACK after it */
+    add_event(ev, &n, MQS_LF_EV_PEER_CLOSED, -1, 0, 0);
+    mqs_lf_result res;
+    memset(&res, 0, sizeof res);
+    res.n_conns = 1;
+    res.conns[0].version = MQS_V311;
+    res.conns[0].viol_event = 3;
+    res.events = ev;
+    res.n_events = n;
+    res.log = log;
+    mqs_lf_finding f;
+    memset(&f, 0, sizeof f);
+    f.oracle = MQS_LF_OR_CRASH;
+    snprintf(f.rule, sizeof f.rule, "MQTT-4.8.0-1");
+    f.trigger = -1;
+    f.step = -1;
+    f.conn = -1;
+    f.event = n;
+    snprintf(f.text, sizeof f.text, "the broker stopped answering");
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    mqs_lf_report_info info = {NULL, NULL, "127.0.0.1:1883", 1};
+    ck_assert_int_eq(mqs_lf_write_scenario(out, c, NULL, &res, &f, &info), 0);
+    fclose(out);
+    mqs_scenario *sc = NULL;
+    char err[300];
+    int rc = mqs_scenario_load_buf("fuzz.json", (const uint8_t *)buf, len, &sc, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s\n%s", err, buf);
+    ck_assert_str_eq(sc->id, "fuzz.crash-mqtt-4.8.0-1-none");
+    /* open, CONNECT, expect CONNACK, CONNECT, UNSUBSCRIBE, wait, connect p, ping p */
+    ck_assert_uint_eq(sc->n_steps, 8);
+    static const mqs_sc_op want[] = {MQS_OP_OPEN, MQS_OP_SEND,  MQS_OP_EXPECT,  MQS_OP_SEND,
+                                     MQS_OP_SEND, MQS_OP_WAIT, MQS_OP_CONNECT, MQS_OP_PING};
+    for (size_t i = 0; i < sc->n_steps; i++)
+        ck_assert_msg(sc->steps[i].op == want[i], "step %zu: op %d\n%s", i, (int)sc->steps[i].op, buf);
+    ck_assert(sc->steps[6].must_accept);
+    ck_assert(strstr(buf, "UNSUBACK") == NULL);
+    mqs_scenario_free(sc);
+    free(buf);
+    free(c);
+}
+END_TEST
+
 Suite *livefuzz_suite(void)
 {
     Suite *s = suite_create("livefuzz");
@@ -569,6 +655,7 @@ Suite *livefuzz_suite(void)
     t = tcase_create("scenario");
     tcase_add_test(t, test_json_template);
     tcase_add_test(t, test_scenario_loads);
+    tcase_add_test(t, test_crash_scenario_sends_everything);
     suite_add_tcase(s, t);
     return s;
 }

@@ -96,6 +96,12 @@ void mqs_lf_job_free(mqs_lf_job *j)
     free(j);
 }
 
+void mqs_lf_job_set_cancel(mqs_lf_job *j, bool (*cancelled)(void *ud), void *ud)
+{
+    j->cancelled = cancelled;
+    j->cancel_ud = ud;
+}
+
 /* ---- small MQTT client pieces (watcher, probe, cleanup) ---- */
 
 static mqs_str view_of(const char *s)
@@ -822,15 +828,19 @@ static void reset(mqs_lf_job *j, const mqs_lf_case *c, mqs_lf_result *res)
 
 static void finish(mqs_lf_job *j)
 {
+    bool cut = j->res->interrupted; /* the end-of-case checks need the whole case */
     j->cur_step = -1;
-    for (unsigned s = 0; s < j->c->n_slots; s++)
+    for (unsigned s = 0; s < j->c->n_slots && !cut; s++)
         if (j->slot_conn[s] >= 0)
             sync_conn(j, j->slot_conn[s]);
-    check_takeover(j);
+    if (!cut)
+        check_takeover(j);
     for (size_t i = 0; i < j->n_conns; i++)
         conn_close(j, (int)i, !j->conns[i].disconnect_sent);
-    watch_sync(j);
-    lf_check_effects(j);
+    if (!cut) {
+        watch_sync(j);
+        lf_check_effects(j);
+    }
     if (j->need_probe || (j->t->pid > 0 && kill(j->t->pid, 0) != 0))
         probe(j);
     clear_retained(j);
@@ -856,6 +866,12 @@ int mqs_lf_exec(mqs_lf_job *j, const mqs_lf_case *c, const bool *skip, mqs_lf_re
     for (size_t i = 0; i < c->n_steps; i++) {
         if (skip && skip[i])
             continue;
+        if (j->cancelled && j->cancelled(j->cancel_ud)) {
+            log_note(j, -1, "interrupted: steps %zu to %zu not played, end-of-case checks skipped", i,
+                     c->n_steps - 1);
+            res->interrupted = true;
+            break;
+        }
         const mqs_lf_step *s = &c->steps[i];
         j->cur_step = (int16_t)i;
         if (s->kind == MQS_LF_SEND) {

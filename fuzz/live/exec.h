@@ -119,6 +119,8 @@ typedef struct mqs_lf_result {
     size_t n_findings;
     mqs_lf_finding findings[MQS_LF_MAX_FINDINGS];
     bool unreachable;      /* the broker could not be reached at all */
+    bool interrupted;      /* cancelled (mqs_lf_job_set_cancel): steps from some point on not
+                              played, the end-of-case checks skipped (the cleanup ran) */
     bool probed;           /* a liveness probe ran */
     size_t n_conns;
     mqs_lf_conn_info conns[MQS_LF_MAX_CONNS];
@@ -145,6 +147,13 @@ typedef struct mqs_lf_job mqs_lf_job;
  *  @return NULL when out of memory. */
 mqs_lf_job *mqs_lf_job_new(const mqs_lf_target *t, unsigned index);
 void mqs_lf_job_free(mqs_lf_job *j);
+
+/** Lets mqs_lf_exec stop early: before each step it asks cancelled(ud) (NULL: never).
+ *  A cancelled case plays no further step, skips the end-of-case waits and checks
+ *  (answers still due, takeovers, effects), still closes its connections and clears
+ *  what it left on the broker, and sets res->interrupted. Findings made before the
+ *  cancellation stay. */
+void mqs_lf_job_set_cancel(mqs_lf_job *j, bool (*cancelled)(void *ud), void *ud);
 
 /** Plays case c (steps with skip[i] set are left out; skip may be NULL) and fills res.
  *  @return 0 (findings in res), or -1 when the broker cannot be reached (res->unreachable). */

@@ -140,6 +140,8 @@ typedef struct lf_seen {
 struct mqs_lf_job {
     const mqs_lf_target *t;
     unsigned index;
+    bool (*cancelled)(void *ud); /* mqs_lf_job_set_cancel */
+    void *cancel_ud;
     /* watcher */
     mqs_conn *watch;
     mqs_framer watch_rx;

@@ -35,6 +35,7 @@ typedef struct mqs_lf_opts {
     int64_t minimise_ms;    /* time budget to minimise one finding */
     int pid;                /* broker process to watch, 0: none */
     const char *restart;    /* shell command that restarts the broker after a crash, or NULL */
+    int64_t restart_wait_ms; /* how long the command and the broker's return may take */
     const char *report_dir; /* where findings go */
     const char *target;     /* "host:port" for texts */
     char token[9];          /* the run's token, [a-z0-9]{8}: names every client id and topic */
@@ -58,15 +59,26 @@ typedef struct mqs_lf_summary {
     uint64_t ignored;     /* findings matching --ignore */
     double seconds;
     bool unreachable;     /* the broker could not be reached at the start */
-    bool crashed;         /* the broker went away during the run */
+    bool crashed;         /* the broker went away during the run (restarted or not) */
+    bool down;            /* ... and it was down at the end (no --restart, or it failed) */
+    bool restart_failed;  /* --restart did not bring it back within restart_wait_ms */
+    unsigned restarts;    /* --restart runs */
+    bool interrupted;     /* mqs_lf_stop() was called */
+    uint64_t cut;         /* cases cut short by mqs_lf_stop (their findings so far kept) */
 } mqs_lf_summary;
 
 /** Runs the fuzzer until the case or time budget is spent, a crash without
- *  --restart, or mqs_lf_stop(). @return 0 ran (see sum), -1 could not start (message
- *  on stderr: out of memory, report directory). */
+ *  --restart (or one the restart command cannot repair), or mqs_lf_stop(). With
+ *  --restart a crash pauses every job, runs the command (sh -c, its own process group,
+ *  its output on stderr), waits until the broker answers a probe, and goes on.
+ *  @return 0 ran (see sum), -1 could not start (message on stderr: out of memory,
+ *  report directory). */
 int mqs_lf_run(const mqs_lf_opts *o, mqs_lf_summary *sum);
 
-/** Asks a running mqs_lf_run to stop after the cases in flight (signal-safe). */
+/** Asks a running mqs_lf_run to stop (async-signal-safe): no new case starts, the
+ *  cases in flight stop at their next step (after the wait they are in, bounded by the
+ *  timeout) and clean up, a new finding is confirmed once and saved without
+ *  minimising, and the summary is written. */
 void mqs_lf_stop(void);
 
 #ifdef __cplusplus

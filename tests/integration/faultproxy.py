@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""faultproxy.py MODE PORT_FILE UPSTREAM_PORT — a tiny TCP proxy in front of a real
+"""faultproxy.py MODE PORT_FILE UPSTREAM_PORT [LISTEN_PORT] — a tiny TCP proxy in front of a real
 broker that breaks one rule on purpose, so that `mqttspec fuzz` has something to find
 (tests/integration/livefuzz.sh). Loopback only; stdlib only.
 
@@ -8,7 +8,8 @@ broker that breaks one rule on purpose, so that `mqttspec fuzz` has something to
   hang       UNSUBACKs are swallowed: UNSUBSCRIBE is never answered     [MQTT-3.10.4-4]
   crash      the proxy exits as soon as a client sends an UNSUBSCRIBE   (crash)
 
-Once listening on a free 127.0.0.1 port it writes the port to PORT_FILE. Server-to-
+Once listening on a free 127.0.0.1 port (or on LISTEN_PORT: a "restarted broker" comes
+back on the port the dead one had) it writes the port to PORT_FILE. Server-to-
 client bytes are cut into frames (the fixed header's Remaining Length) so that only
 whole packets are rewritten; client-to-server bytes pass as they come.
 """
@@ -121,13 +122,14 @@ def serve(mode, client, upstream_port):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in MODES:
+    if len(sys.argv) not in (4, 5) or sys.argv[1] not in MODES:
         sys.stderr.write(__doc__)
         return 2
     mode, port_file, upstream = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    listen_port = int(sys.argv[4]) if len(sys.argv) == 5 else 0
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lsock.bind(("127.0.0.1", 0))
+    lsock.bind(("127.0.0.1", listen_port))
     lsock.listen(128)
     with open(port_file + ".tmp", "w") as f:
         f.write(str(lsock.getsockname()[1]))
