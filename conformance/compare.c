@@ -235,7 +235,7 @@ static int breaks_of(const mqs_report *r, mx_break **out, size_t *n)
 /* The markup of one format for the parts both formats share. Every %s is escaped. */
 typedef struct mx_markup {
     mqs_esc esc;
-    const char *runs_head, *run_row, *runs_end; /* run_row: label broker target started version source */
+    const char *runs_head, *run_row, *runs_end; /* run_row: label broker target started version */
     const char *totals_head, *totals_cell, *totals_end; /* totals_head: %r per verdict */
     const char *broker_head, *no_breaks;        /* broker_head: %s broker */
     const char *rule_first, *rule_next, *rule_text, *rule_end; /* rule_first/next: %s id */
@@ -247,7 +247,7 @@ static const mx_markup md_markup = {
     MQS_ESC_MD,
     "| Column | Broker | Target | Started (UTC) | mqttspec | Report |\n"
     "| --- | --- | --- | --- | --- | --- |\n",
-    "| %s | %s | %s | %s | %s | %s |\n",
+    "| %s | %s | %s | %s | %s | ",
     "\n",
     "## Totals\n\n| Broker | %r | %r | %r | %r | %r | %r | Cases |\n"
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
@@ -267,8 +267,7 @@ static const mx_markup html_markup = {
     MQS_ESC_XML,
     "<table class=\"facts\">\n<thead><tr><th>Column</th><th>Broker</th><th>Target</th>"
     "<th>Started (UTC)</th><th>mqttspec</th><th>Report</th></tr></thead>\n<tbody>\n",
-    "<tr><td>%s</td><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td>"
-    "<td><code>%s</code></td></tr>\n",
+    "<tr><td>%s</td><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>",
     "</tbody></table>\n",
     "<h2>Totals</h2>\n<table class=\"totals\">\n<thead><tr><th>Broker</th><th>%r</th><th>%r</th>"
     "<th>%r</th><th>%r</th><th>%r</th><th>%r</th><th>Cases</th></tr></thead>\n<tbody>\n",
@@ -284,6 +283,39 @@ static const mx_markup html_markup = {
     "</li>\n</ul>\n",
 };
 
+/* The Report cell of a run: for a source DIR/report.json (how `make matrix` lays runs
+ * out), links to DIR/report.md and DIR/report.html, and to the broker's hand-written
+ * triage DIR/../DEVIATIONS.md when that file exists (paths as given, relative to where
+ * compare runs); any other source is named as it is. */
+static void put_report_cell(FILE *out, const mx_markup *k, const char *source)
+{
+    int html = k->esc == MQS_ESC_XML;
+    const char *tail = "/report.json";
+    size_t n = source ? strlen(source) : 0, t = strlen(tail);
+    if (n <= t || strcmp(source + n - t, tail) != 0) {
+        mqs_putf(out, k->esc, html ? "<code>%s</code></td></tr>\n" : "%s |\n",
+                 source ? source : "-");
+        return;
+    }
+    char dir[4096], parent[4096];
+    snprintf(dir, sizeof dir, "%.*s", (int)(n - t), source);
+    const char *slash = strrchr(dir, '/');
+    snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - dir) : 0, dir);
+    char dev[4200];
+    snprintf(dev, sizeof dev, "%s%sDEVIATIONS.md", parent, slash ? "/" : "");
+    FILE *f = slash ? fopen(dev, "r") : NULL;
+    mqs_putf(out, k->esc,
+             html ? "<a href=\"%s/report.html\">report</a>" : "[report.md](%s/report.md), "
+                                                                "[report.html](%s/report.html)",
+             dir, dir);
+    if (f) {
+        fclose(f);
+        mqs_putf(out, k->esc, html ? " · <a href=\"%s\">DEVIATIONS.md</a>" : ", [DEVIATIONS.md](%s)",
+                 dev);
+    }
+    fputs(html ? "</td></tr>\n" : " |\n", out);
+}
+
 static void put_runs(const mx *m, FILE *out, const mx_markup *k)
 {
     fputs(k->runs_head, out);
@@ -292,7 +324,8 @@ static void put_runs(const mx *m, FILE *out, const mx_markup *k)
         char *target = mqs_redact_target(mqs_str(in->report->target));
         mqs_putf(out, k->esc, k->run_row, m->cols[c].label,
                  in->report->broker ? in->report->broker : "unknown", target,
-                 in->report->started_at, in->report->tool_version, in->source ? in->source : "-");
+                 in->report->started_at, in->report->tool_version);
+        put_report_cell(out, k, in->source);
         mqs_free(target);
     }
     fputs(k->runs_end, out);

@@ -919,6 +919,28 @@ static bool augment(const uint8_t *ok, size_t n, size_t i, bool *seen, size_t *o
     return false;
 }
 
+/* The wait of an any_order step failed after `got` of its n packets: names the specs no
+ * packet received so far matched (what is still missing) and how many arrived. */
+static int any_order_short(ctx *c, const mqs_sc_step *s, const client *cl, int ev,
+                           const mqs_sc_expect *e, const uint8_t *ok, size_t got, mqs_buf *one)
+{
+    size_t n = e->n_pkts;
+    mqs_buf missing = {0};
+    for (size_t j = 0, k = 0; j < n; j++) {
+        bool matched = false;
+        for (size_t i = 0; i < got; i++)
+            matched |= ok[i * n + j] != 0;
+        if (!matched)
+            mqs_buf_printf(&missing, "%s%s", k++ ? "; " : "", spec_text(c, &e->pkts[j], one));
+    }
+    mqs_buf_printf(&missing, " (%zu of the %zu packets arrived)", got, n);
+    mqs_buf_terminate(&missing);
+    int rc = missing.p ? wait_failed(c, s, cl, ev, (const char *)missing.p)
+                       : wait_failed(c, s, cl, ev, "?");
+    mqs_buf_free(&missing);
+    return rc;
+}
+
 /* Receives n packets; each must match some spec and all specs must be matched once. The
  * step's saves take their values from the packet paired with the first spec. */
 static int expect_any_order(ctx *c, const mqs_sc_step *s, client *cl, const mqs_sc_expect *e)
@@ -944,7 +966,10 @@ static int expect_any_order(ctx *c, const mqs_sc_step *s, client *cl, const mqs_
         rxpkt *r = NULL;
         int ev = next_event(c, cl, deadline, &r);
         if (ev != EV_PACKET) {
-            rc = wait_failed(c, s, cl, ev, (const char *)want.p);
+            if (i > 0)
+                rc = any_order_short(c, s, cl, ev, e, ok, i, &one);
+            else
+                rc = wait_failed(c, s, cl, ev, (const char *)want.p);
             break;
         }
         bool any = false;

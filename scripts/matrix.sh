@@ -146,7 +146,26 @@ for rel in sys.argv[2:]:
     for c in sorted(r["cases"], key=lambda c: (c["id"], c["protocol"])):
         print("\t".join([column, c["id"], c["protocol"], c["verdict"]]))
 PY
+# Triage: every FAIL, WARN and ERROR must be explained in reports/<broker>/DEVIATIONS.md
+# (written by hand: the cause in plain words, the statement, a trace). The ones that are
+# not are listed in untriaged.txt and printed: the matrix is not finished until it is empty.
+python3 - "$OUT" "${rel[@]}" >"$OUT/untriaged.txt" <<'PY'
+import json, os, re, sys
+out = sys.argv[1]
+for rel in sys.argv[2:]:
+    slug = rel.split("/")[0]
+    path = f"{out}/{slug}/DEVIATIONS.md"
+    text = open(path).read() if os.path.exists(path) else ""
+    for c in json.load(open(f"{out}/{rel}"))["cases"]:
+        if c["verdict"] in ("FAIL", "WARN", "ERROR") and not re.search(
+                r"(?<![\w.-])" + re.escape(c["id"]) + r"(?![\w-])", text):
+            print("\t".join(["/".join(rel.split("/")[:2]), c["id"], c["protocol"], c["verdict"]]))
+PY
 end_all=$(date +%s)
 echo "matrix: ${#reports[@]} runs in $((end_all - start_all)) s: $OUT/matrix.md, $OUT/matrix.html"
 [ -s "$OUT/skipped.txt" ] && { echo "skipped:"; sed 's/^/  /' "$OUT/skipped.txt"; }
+if [ -s "$OUT/untriaged.txt" ]; then
+    echo "matrix: $(wc -l <"$OUT/untriaged.txt") FAIL/WARN/ERROR verdicts not explained in a DEVIATIONS.md ($OUT/untriaged.txt):"
+    sed 's/^/  /' "$OUT/untriaged.txt"
+fi
 exit 0

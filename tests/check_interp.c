@@ -591,6 +591,18 @@ static const vcase vcases[] = {
      MQS_VERDICT_FAIL,
      "got PUBACK id=1 on client a, which matches none of: PINGRESP; PUBREC",
      NULL},
+    {"any order short",
+     "MUST",
+     "",
+     CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"hex\": \"c000\"}, "
+               "{\"op\": \"expect\", \"client\": \"a\", \"any_order\": true, \"timeout_ms\": 200, "
+               "\"packets\": [{\"type\": \"PINGRESP\"}, {\"type\": \"PUBACK\", \"packet_id\": 1}, "
+               "{\"type\": \"PUBREC\"}]}",
+     {"01:2002000040020001"},
+     NULL,
+     MQS_VERDICT_FAIL,
+     "no packet within 200 ms on client a (expected PUBREC (2 of the 3 packets arrived))",
+     NULL},
     {"any order ok",
      "MUST",
      "",

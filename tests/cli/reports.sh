@@ -111,6 +111,18 @@ check_binary() {
     has "$out/matrix.md" '### mosquitto 2.0.11' "matrix.md breaks"
     has "$out/matrix.html" 'href="#note-1"' "matrix.html link"
     if html_self_contained "$out/matrix.html"; then ok; else bad "matrix.html loads something external"; fi
+    # the make matrix layout: BROKER/TRANSPORT/report.json; links to the run's reports, and to
+    # BROKER/DEVIATIONS.md where that exists
+    mkdir -p "$tmp/lay/mosq-1/tcp" "$tmp/lay/rmq-1/tcp"
+    cp "$fx/report-mosquitto.json" "$tmp/lay/mosq-1/tcp/report.json"
+    cp "$fx/report-rabbitmq.json" "$tmp/lay/rmq-1/tcp/report.json"
+    echo "# triage" >"$tmp/lay/rmq-1/DEVIATIONS.md"
+    abs=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+    expect_rc 0 "compare (matrix layout)" -- sh -c "cd '$tmp/lay' && '$abs' compare --out . mosq-1/tcp/report.json rmq-1/tcp/report.json"
+    has "$tmp/lay/matrix.md" '[report.md](mosq-1/tcp/report.md), [report.html](mosq-1/tcp/report.html) |' "matrix.md run links"
+    has "$tmp/lay/matrix.md" '[report.html](rmq-1/tcp/report.html), [DEVIATIONS.md](rmq-1/DEVIATIONS.md) |' "matrix.md triage link"
+    if grep -q 'mosq-1/DEVIATIONS.md' "$tmp/lay/matrix.md"; then bad "matrix.md links a DEVIATIONS.md that does not exist"; else ok; fi
+    has "$tmp/lay/matrix.html" '<a href="rmq-1/DEVIATIONS.md">DEVIATIONS.md</a>' "matrix.html triage link"
     expect_rc 0 "compare --format md" -- "$bin" compare "$fx/report-mosquitto.json" --out "$tmp/cmp-md" --format md
     [ -f "$tmp/cmp-md/matrix.md" ] && [ ! -e "$tmp/cmp-md/matrix.html" ] && ok || bad "compare --format md wrote the wrong files"
     expect_rc 2 "compare without reports" -- "$bin" compare --out "$tmp/x"
