@@ -1,6 +1,8 @@
 /* Check tests for the live fuzzer's pure parts (fuzz/live/): the PRNG, the case
  * generator, the broker-view classifier that decides what a mutated packet obliges a
- * broker to do, the minimiser, and the scenario writer (its output must load). */
+ * broker to do, the minimiser, the scenario writer (its output must load), and the
+ * oracles on scripted exchanges without a broker (false positives found against real
+ * brokers stay fixed here). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include "conformance/scenario.h"
 #include "fuzz/live/case.h"
 #include "fuzz/live/exec.h"
+#include "fuzz/live/exec_internal.h"
 #include "fuzz/live/minimise.h"
 #include "fuzz/live/report.h"
 #include "fuzz/live/rng.h"
@@ -626,6 +629,133 @@ START_TEST(test_crash_scenario_sends_everything)
 }
 END_TEST
 
+/* ---- oracles, without a broker (exec_internal.h's offline hooks) ---- */
+
+/* One execution of a one-client case in the model only: what the client wrote goes
+ * to lf_on_sent, what the "broker" answered to lf_on_frame. */
+typedef struct offline {
+    mqs_endpoint ep;
+    mqs_lf_target t;
+    mqs_lf_job *j;
+    mqs_lf_case *c;
+    mqs_lf_result res;
+    int ci;
+    uint8_t rx[16][256]; /* received frames live for the case */
+    size_t n_rx;
+} offline;
+
+static offline *offline_start(mqs_version v)
+{
+    offline *o = calloc(1, sizeof *o);
+    ck_assert_ptr_nonnull(o);
+    o->ep = (mqs_endpoint){.transport = MQS_TR_TCP, .host = "127.0.0.1", .port = 1};
+    o->t.ep = &o->ep;
+    o->t.timeout_ms = 100;
+    memcpy(o->t.token, "oracle12", 9);
+    o->j = mqs_lf_job_new(&o->t, 0);
+    o->c = calloc(1, sizeof *o->c);
+    ck_assert(o->j && o->c);
+    mqs_lf_names names = {"oracle12", 1};
+    mqs_lf_case_name(o->c, &names);
+    o->c->version = v;
+    o->c->n_slots = 1;
+    o->c->n_identities = 1;
+    lf_offline_begin(o->j, o->c, &o->res);
+    o->ci = lf_offline_conn(o->j, 0);
+    ck_assert_int_eq(o->ci, 0);
+    return o;
+}
+
+static void offline_free(offline *o)
+{
+    mqs_lf_job_free(o->j);
+    free(o->c);
+    free(o);
+}
+
+/* "PREFIX" in a hex string stands for the bytes of the case's topic prefix. */
+static size_t offline_bytes(const offline *o, const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    while (*hex && n < cap) {
+        if (*hex == ' ') {
+            hex++;
+        } else if (!strncmp(hex, "PREFIX", 6)) {
+            memcpy(out + n, o->c->prefix, MQS_LF_PREFIX_LEN);
+            n += MQS_LF_PREFIX_LEN;
+            hex += 6;
+        } else if (!strncmp(hex, "CID", 3)) {
+            size_t k = strlen(o->c->cid[0]);
+            memcpy(out + n, o->c->cid[0], k);
+            n += k;
+            hex += 3;
+        } else {
+            unsigned x;
+            ck_assert(sscanf(hex, "%2x", &x) == 1);
+            out[n++] = (uint8_t)x;
+            hex += 2;
+        }
+    }
+    return n;
+}
+
+static void client_sends(offline *o, const char *hex)
+{
+    uint8_t b[512];
+    size_t n = offline_bytes(o, hex, b, sizeof b);
+    lf_on_sent(o->j, o->ci, b, n);
+}
+
+static void broker_sends(offline *o, const char *hex)
+{
+    ck_assert_uint_lt(o->n_rx, 16);
+    uint8_t *b = o->rx[o->n_rx++];
+    size_t n = offline_bytes(o, hex, b, 256);
+    lf_on_frame(o->j, o->ci, b, n);
+}
+
+/* A valid 3.1.1 CONNECT (clean session, keepalive 60) of the case's client id, and
+ * its CONNACK 0: 10 RL 00 04 MQTT 04 02 00 3c 00 11 CID (17 bytes). */
+static void connected(offline *o)
+{
+    client_sends(o, "10 1d 0004 4d515454 04 02 003c 0011 CID");
+    broker_sends(o, "20 02 00 00");
+}
+
+static const mqs_lf_finding *finding(const offline *o, int oracle, const char *rule)
+{
+    for (size_t i = 0; i < o->res.n_findings; i++)
+        if (o->res.findings[i].oracle == oracle && (!rule || !strcmp(o->res.findings[i].rule, rule)))
+            return &o->res.findings[i];
+    return NULL;
+}
+
+/* A QoS 1 PUBLISH with ill-formed UTF-8 in its topic [MQTT-1.5.3-1] and packet id 0:
+ * a broker that acts on it echoes id 0 in its PUBACK. The finding is that it acted on
+ * the violation (bad-reply under MQTT-1.5.3-1), not a malformed PUBACK. */
+START_TEST(test_oracle_id0_echo_after_violation)
+{
+    offline *o = offline_start(MQS_V311);
+    connected(o);
+    ck_assert_uint_eq(o->res.n_findings, 0);
+    /* 32 RL | 00 18 PREFIX "a/" f4 90 80 80 (not UTF-8: above U+10FFFF) | id 0000 | "p" */
+    client_sends(o, "32 1d 0018 PREFIX 612f f4908080 0000 70");
+    broker_sends(o, "40 02 00 00");
+    ck_assert_ptr_null(finding(o, MQS_LF_OR_MALFORMED, NULL));
+    const mqs_lf_finding *f = finding(o, MQS_LF_OR_BAD_REPLY, "MQTT-1.5.3-1");
+    ck_assert_msg(f != NULL, "%zu findings, first: %s", o->res.n_findings,
+                  o->res.n_findings ? o->res.findings[0].text : "-");
+    /* An id-0 PUBACK that answers nothing the client sent is still malformed. */
+    offline_free(o);
+    o = offline_start(MQS_V311);
+    connected(o);
+    broker_sends(o, "40 02 00 00");
+    f = finding(o, MQS_LF_OR_MALFORMED, "MQTT-2.3.1-1");
+    ck_assert_ptr_nonnull(f);
+    offline_free(o);
+}
+END_TEST
+
 Suite *livefuzz_suite(void)
 {
     Suite *s = suite_create("livefuzz");
@@ -656,6 +786,9 @@ Suite *livefuzz_suite(void)
     tcase_add_test(t, test_json_template);
     tcase_add_test(t, test_scenario_loads);
     tcase_add_test(t, test_crash_scenario_sends_everything);
+    suite_add_tcase(s, t);
+    t = tcase_create("oracle");
+    tcase_add_test(t, test_oracle_id0_echo_after_violation);
     suite_add_tcase(s, t);
     return s;
 }

@@ -480,7 +480,9 @@ static void drain_all(mqs_lf_job *j)
     }
 }
 
-static int conn_open(mqs_lf_job *j, unsigned slot)
+/* The model's side of a new connection of slot (conn_open; lf_offline_conn in tests).
+ * @return its index (not counted in j->n_conns yet), -1 when there are too many. */
+static int conn_init(mqs_lf_job *j, unsigned slot)
 {
     if (j->n_conns == MQS_LF_MAX_CONNS)
         return -1;
@@ -496,13 +498,14 @@ static int conn_open(mqs_lf_job *j, unsigned slot)
     c->rxbuf = j->rx_pool + (size_t)ci * LF_RX_CAP;
     mqs_framer_init(&c->rx, c->rxbuf, LF_RX_CAP, 0);
     mqs_lf_view_init(&c->view);
-    char err[256];
-    if (mqs_conn_open(j->t->ep, deadline(j), NULL, NULL, &c->conn, err, sizeof err) != MQS_NET_OK) {
-        log_note(j, ci, "client %c cannot connect: %s", 'a' + slot, err);
-        j->need_probe = true;
-        return -1;
-    }
-    mqs_conn_set_quickack(c->conn, true);
+    return ci;
+}
+
+/* Counts connection ci in and logs its opening. */
+static void conn_opened(mqs_lf_job *j, int ci)
+{
+    const lf_conn *c = &j->conns[ci];
+    unsigned slot = c->slot;
     j->n_conns++;
     mqs_lf_conn_info *info = &j->res->conns[ci];
     info->slot = (uint8_t)slot;
@@ -513,6 +516,22 @@ static int conn_open(mqs_lf_job *j, unsigned slot)
     j->res->n_conns = j->n_conns;
     j->slot_conn[slot] = ci;
     lf_log(j, MQS_LF_EV_OPEN, ci, j->cur_step, NULL, 0, 0);
+}
+
+static int conn_open(mqs_lf_job *j, unsigned slot)
+{
+    int ci = conn_init(j, slot);
+    if (ci < 0)
+        return -1;
+    lf_conn *c = &j->conns[ci];
+    char err[256];
+    if (mqs_conn_open(j->t->ep, deadline(j), NULL, NULL, &c->conn, err, sizeof err) != MQS_NET_OK) {
+        log_note(j, ci, "client %c cannot connect: %s", 'a' + slot, err);
+        j->need_probe = true;
+        return -1;
+    }
+    mqs_conn_set_quickack(c->conn, true);
+    conn_opened(j, ci);
     return ci;
 }
 
@@ -845,6 +864,22 @@ static void finish(mqs_lf_job *j)
         probe(j);
     clear_retained(j);
     clear_sessions(j);
+}
+
+void lf_offline_begin(mqs_lf_job *j, const mqs_lf_case *c, mqs_lf_result *res)
+{
+    reset(j, c, res);
+    res->events = j->events;
+    res->log = j->log;
+}
+
+int lf_offline_conn(mqs_lf_job *j, unsigned slot)
+{
+    int ci = conn_init(j, slot);
+    if (ci >= 0)
+        conn_opened(j, ci);
+    j->res->n_events = j->n_events;
+    return ci;
 }
 
 int mqs_lf_exec(mqs_lf_job *j, const mqs_lf_case *c, const bool *skip, mqs_lf_result *res)

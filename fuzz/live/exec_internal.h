@@ -222,4 +222,14 @@ const uint8_t *lf_log(mqs_lf_job *j, int kind, int ci, int step, const void *byt
 /** Writes an automatic answer (acks) on ci: logged, fed to the model. */
 void lf_send_auto(mqs_lf_job *j, int ci, uint8_t type, uint16_t id);
 
+/* ---- tests: the model without a broker ---- */
+
+/** Starts an execution of case c into res without any I/O: the Check tests then feed
+ *  lf_on_sent (what a client wrote) and lf_on_frame (what the broker sent) and read
+ *  res->findings. */
+void lf_offline_begin(mqs_lf_job *j, const mqs_lf_case *c, mqs_lf_result *res);
+
+/** Opens slot's next connection in the model only (no socket). @return its index. */
+int lf_offline_conn(mqs_lf_job *j, unsigned slot);
+
 #endif /* MQS_LF_EXEC_INTERNAL_H */

@@ -804,9 +804,11 @@ void lf_on_frame(mqs_lf_job *j, int ci, const uint8_t *frame, size_t len)
         st = mqs_decode(frame, len, &o, &p, &d);
     }
     uint8_t type = len ? (uint8_t)(frame[0] >> 4) : 0;
-    if (st == MQS_E_PACKET_ID_ZERO && type != MQS_PUBLISH && len >= 4 && has_due(c, type, 0)) {
+    if (st == MQS_E_PACKET_ID_ZERO && type != MQS_PUBLISH && len >= 4 && (has_due(c, type, 0) || c->must_close)) {
         /* Packet id 0 echoed: the answer to a packet of ours with id 0 that the broker
-         * chose to process (the fault is the client's, 3.1.1 asks the sender only). */
+         * chose to process (the fault is the client's, 3.1.1 asks the sender only), or
+         * anything after a protocol violation, which may have carried id 0: the broker
+         * acting on it is the finding (bad-reply after the violation), not the id. */
         o.lenient = MQS_LENIENT_NON_MINIMAL_RL;
         memset(&p, 0, sizeof p);
         p.type = type;
