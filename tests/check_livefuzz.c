@@ -706,12 +706,18 @@ static void client_sends(offline *o, const char *hex)
     lf_on_sent(o->j, o->ci, b, n);
 }
 
+/* As exec.c's pump: logged as a RECV event, then judged. */
 static void broker_sends(offline *o, const char *hex)
 {
     ck_assert_uint_lt(o->n_rx, 16);
     uint8_t *b = o->rx[o->n_rx++];
     size_t n = offline_bytes(o, hex, b, 256);
-    lf_on_frame(o->j, o->ci, b, n);
+    const uint8_t *copy = lf_log(o->j, MQS_LF_EV_RECV, o->ci, -1, b, n, 0);
+    ck_assert_ptr_nonnull(copy);
+    o->j->recv_event = (long)o->j->n_events - 1;
+    lf_on_frame(o->j, o->ci, copy, n);
+    o->j->recv_event = -1;
+    o->res.n_events = o->j->n_events;
 }
 
 /* A valid 3.1.1 CONNECT (clean session, keepalive 60) of the case's client id, and
@@ -742,6 +748,7 @@ START_TEST(test_oracle_id0_echo_after_violation)
     client_sends(o, "32 1d 0018 PREFIX 612f f4908080 0000 70");
     broker_sends(o, "40 02 00 00");
     ck_assert_ptr_null(finding(o, MQS_LF_OR_MALFORMED, NULL));
+    lf_on_we_close(o->j, o->ci); /* it kept the connection open: the answer is a finding */
     const mqs_lf_finding *f = finding(o, MQS_LF_OR_BAD_REPLY, "MQTT-1.5.3-1");
     ck_assert_msg(f != NULL, "%zu findings, first: %s", o->res.n_findings,
                   o->res.n_findings ? o->res.findings[0].text : "-");
@@ -752,6 +759,39 @@ START_TEST(test_oracle_id0_echo_after_violation)
     broker_sends(o, "40 02 00 00");
     f = finding(o, MQS_LF_OR_MALFORMED, "MQTT-2.3.1-1");
     ck_assert_ptr_nonnull(f);
+    offline_free(o);
+}
+END_TEST
+
+/* A broker that answers what it had read behind a violation (the PINGREQ, a packet
+ * that followed) and then closes has closed [MQTT-4.8.0-1]: no bad-reply. One that
+ * keeps the connection open gets the bad-reply for the first such answer. */
+START_TEST(test_oracle_late_close)
+{
+    offline *o = offline_start(MQS_V311);
+    connected(o);
+    client_sends(o, "82 00"); /* SUBSCRIBE without packet id or filters: a violation */
+    client_sends(o, "62 02 00 05");                       /* PUBREL 5 */
+    broker_sends(o, "70 02 00 05");                       /* PUBCOMP 5: read behind it */
+    ck_assert_uint_eq(o->res.n_findings, 0);
+    lf_on_peer_closed(o->j, o->ci);
+    lf_on_we_close(o->j, o->ci);
+    ck_assert_uint_eq(o->res.n_findings, 0);
+    offline_free(o);
+
+    o = offline_start(MQS_V311);
+    connected(o);
+    client_sends(o, "82 00");
+    client_sends(o, "62 02 00 05");
+    broker_sends(o, "70 02 00 05");
+    broker_sends(o, "70 02 00 06"); /* only the first answer is reported */
+    lf_late_reply(o->j, o->ci);     /* still open at the deadline */
+    ck_assert_uint_eq(o->res.n_findings, 1);
+    const mqs_lf_finding *f = finding(o, MQS_LF_OR_BAD_REPLY, NULL);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(f->ptype, MQS_SUBSCRIBE);
+    ck_assert_msg(strstr(f->text, "PUBCOMP (id 5)") != NULL, "%s", f->text);
+    ck_assert_int_eq(f->trigger, (long)o->res.n_events - 2); /* the first PUBCOMP's RECV event */
     offline_free(o);
 }
 END_TEST
@@ -789,6 +829,7 @@ Suite *livefuzz_suite(void)
     suite_add_tcase(s, t);
     t = tcase_create("oracle");
     tcase_add_test(t, test_oracle_id0_echo_after_violation);
+    tcase_add_test(t, test_oracle_late_close);
     suite_add_tcase(s, t);
     return s;
 }

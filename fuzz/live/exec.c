@@ -548,6 +548,11 @@ static void conn_close(mqs_lf_job *j, int ci, bool abrupt)
         }
         abrupt = false;
     }
+    if (c->must_close && c->late && !c->peer_closed && !c->we_closed) {
+        /* It answered something after the violation: a close may be on its way. */
+        while (mqs_now_ms() < c->late_ms + LF_LATE_CLOSE_MS && pump(j, ci, c->late_ms + LF_LATE_CLOSE_MS) >= 0) {
+        }
+    }
     if (!c->peer_closed && !c->we_closed) {
         lf_on_we_close(j, ci);
         lf_log(j, MQS_LF_EV_CLOSED, ci, j->cur_step, abrupt ? "RST" : "FIN", 3, 0);
@@ -634,16 +639,23 @@ static void sync_conn(mqs_lf_job *j, int ci)
         c->close_probed = true;
         write_bytes(j, ci, -1, pingreq, sizeof pingreq, NULL, 0);
     }
+    bool late = false; /* the deadline is now LF_LATE_CLOSE_MS after an answer to the PINGREQ */
     for (;;) {
         if (!c->must_close && !lf_required_due(c, &due))
             break;
         int r = pump(j, ci, dl);
         if (r < 0)
             break;
-        if (r == 1 && !c->alive_after_violation)
+        if (r == 1 && c->alive_after_violation && !late) {
+            late = true;
+            int64_t soon = mqs_now_ms() + LF_LATE_CLOSE_MS;
+            dl = soon < dl ? soon : dl;
+        }
+        if (r == 1)
             continue;
         long long waited = (long long)(mqs_now_ms() - start);
         if (c->must_close) {
+            lf_late_reply(j, ci);
             lf_finding(j, MQS_LF_OR_NO_CLOSE, c->viol_rule, c->viol_type, ci, c->viol_step,
                        "the connection of client %c stayed open %s after a %s that breaks %s (%s)",
                        'a' + c->slot, c->alive_after_violation ? "(it answered a PINGREQ sent)" : "until the deadline",

@@ -23,6 +23,12 @@
 #define LF_MAX_IDS 64
 #define LF_MAX_IDENTS (MQS_LF_MAX_SLOTS + MQS_LF_MAX_CONNS)
 #define LF_GATHER_CAP (MQS_LF_MAX_STEPS * 2u * MQS_LF_MAX_BYTES)
+/* After a protocol violation a broker may still answer what it had already read (a
+ * pipeline: the PINGREQ sent after the violation, a packet that followed it) and close
+ * a moment later; the specification asks for the close [MQTT-4.8.0-1], not for when
+ * packets read behind the bad one stop being answered. A close this soon after such an
+ * answer counts as a close. */
+#define LF_LATE_CLOSE_MS 100
 
 /** An answer the broker owes (or may send) on a connection. */
 typedef struct lf_due {
@@ -98,6 +104,12 @@ typedef struct lf_conn {
     bool write_failed;  /* a write failed: the close is read next */
     bool close_probed;  /* a PINGREQ was sent after the violation */
     bool alive_after_violation; /* ... and answered */
+    bool late;          /* the broker sent a packet after the violation, judged once it is
+                           known whether it closes (lf_late_reply) */
+    long late_event;    /* the first such packet's RECV event (-1: not logged) */
+    int64_t late_ms;    /* when it came */
+    uint8_t late_type;
+    uint16_t late_id;
     bool rejected;      /* CONNACK with a non-zero return code */
     bool must_close;    /* a protocol violation was written, or the CONNECT was rejected */
     const char *viol_rule;
@@ -197,8 +209,14 @@ void lf_on_frame(mqs_lf_job *j, int ci, const uint8_t *frame, size_t len);
 /** The broker closed ci (or it broke): cancels the answers due. */
 void lf_on_peer_closed(mqs_lf_job *j, int ci);
 
-/** We close ci: a clean-session connection's session ends. */
+/** We close ci: a clean-session connection's session ends; a packet the broker sent
+ *  after a violation and before this close is reported (lf_late_reply). */
 void lf_on_we_close(mqs_lf_job *j, int ci);
+
+/** The broker kept ci open after a violation (no close within the deadline, or past
+ *  LF_LATE_CLOSE_MS after answering): what it sent after the violation is a finding
+ *  (bad-reply). A close clears it (lf_on_peer_closed). */
+void lf_late_reply(mqs_lf_job *j, int ci);
 
 /** True when ci owes a required answer. */
 bool lf_required_due(const lf_conn *c, const lf_due **first);

@@ -477,11 +477,14 @@ static void unsolicited(mqs_lf_job *j, int ci, const mqs_packet *p)
         c->alive_after_violation = true; /* the answer to our own probe: a no-close */
         return;
     }
-    if (c->must_close) {
-        lf_finding(j, MQS_LF_OR_BAD_REPLY, c->viol_rule, c->viol_type, ci, c->viol_step,
-                   "the broker sent %s (id %u) after a %s from the client that breaks %s (it must "
-                   "close the connection and act on nothing more)",
-                   mqs_type_name(p->type), p->packet_id, mqs_type_name(c->viol_type), c->viol_rule);
+    if (c->must_close) { /* a finding unless the broker closes soon (lf_late_reply) */
+        if (!c->late) {
+            c->late = true;
+            c->late_event = j->recv_event;
+            c->late_ms = mqs_now_ms();
+            c->late_type = p->type;
+            c->late_id = p->packet_id;
+        }
         return;
     }
     for (size_t i = 0; i < c->n_dues; i++) /* what a reproducer expects instead */
@@ -862,10 +865,27 @@ static void end_session(mqs_lf_job *j, lf_conn *c)
         new_session(j, id); /* a clean session lasts as long as its connection */
 }
 
+void lf_late_reply(mqs_lf_job *j, int ci)
+{
+    lf_conn *c = &j->conns[ci];
+    if (!c->late)
+        return;
+    long saved = j->recv_event;
+    j->recv_event = c->late_event;
+    j->detail = MQS_LF_BR_UNSOLICITED;
+    lf_finding(j, MQS_LF_OR_BAD_REPLY, c->viol_rule, c->viol_type, ci, c->viol_step,
+               "the broker sent %s (id %u) after a %s from the client that breaks %s (it must "
+               "close the connection and act on nothing more)",
+               mqs_type_name(c->late_type), c->late_id, mqs_type_name(c->viol_type), c->viol_rule);
+    j->recv_event = saved;
+    c->late = false;
+}
+
 void lf_on_peer_closed(mqs_lf_job *j, int ci)
 {
     lf_conn *c = &j->conns[ci];
     c->peer_closed = true;
+    c->late = false; /* it closed: what it answered before is the pipeline's, not a finding */
     /* The broker surely read the DISCONNECT only if everything before it was a valid
      * 3.1.1 packet and answered: otherwise it may have closed on an earlier packet
      * (a refused subscription, a string it dislikes), which publishes the will. */
@@ -879,6 +899,7 @@ void lf_on_peer_closed(mqs_lf_job *j, int ci)
 void lf_on_we_close(mqs_lf_job *j, int ci)
 {
     lf_conn *c = &j->conns[ci];
+    lf_late_reply(j, ci);
     c->we_closed = true;
     c->n_dues = 0;
     end_session(j, c);
