@@ -224,7 +224,8 @@ static const class_case k_classes[] = {
     {"PUBACK length 3", CONNECT_311, "40 03 00 05 00", MQS_LF_INVALID, NULL},
     {"PINGRESP from a client", CONNECT_311, "d0 00", MQS_LF_MAYCLOSE, NULL},
     {"non-minimal length", CONNECT_311, "c0 80 00", MQS_LF_MAYCLOSE, NULL},
-    {"reserved type 0", CONNECT_311, "00", MQS_LF_INVALID, NULL},
+    {"reserved type 0", CONNECT_311, "00 00", MQS_LF_INVALID, NULL},
+    {"reserved type 0 with a body", CONNECT_311, "08 02 c0 00", MQS_LF_INVALID, NULL},
     {"reserved type 15", CONNECT_311, "f0 00", MQS_LF_INVALID, NULL},
     {"length in 5 bytes", CONNECT_311, "30 80 80 80 80 01", MQS_LF_INVALID, NULL},
     {"foreign protocol name", "", "10 0e 00 04 4d 51 54 58 04 02 00 3c 00 02 63 31", MQS_LF_UNDEFINED, NULL},
@@ -306,7 +307,7 @@ END_TEST
 START_TEST(test_view_incomplete)
 {
     static mqs_lf_frame f;
-    uint8_t s[64];
+    uint8_t s[256];
     size_t n = unhex(CONNECT_311 "30 05 00 01", s);
     mqs_lf_view v;
     mqs_lf_view_init(&v);
@@ -316,6 +317,16 @@ START_TEST(test_view_incomplete)
     ck_assert_int_eq(mqs_lf_view_next(&v, s, n, &f), 1);
     ck_assert_int_eq(f.cls, MQS_LF_VALID);
     ck_assert_uint_eq(f.type, MQS_PUBLISH);
+    /* A reserved type is judged once its frame is complete: a stray 08 before a PINGREQ
+     * is a frame of 64 bytes the broker is still waiting for. */
+    n += unhex("08 c0 00", s + n);
+    ck_assert_int_eq(mqs_lf_view_next(&v, s, n, &f), 0);
+    memset(s + n, 'x', 64);
+    n += 64;
+    ck_assert_int_eq(mqs_lf_view_next(&v, s, n, &f), 1);
+    ck_assert_int_eq(f.cls, MQS_LF_INVALID);
+    ck_assert_int_eq(f.status, MQS_E_RESERVED_TYPE);
+    ck_assert_uint_eq(f.len, 67);
 }
 END_TEST
 

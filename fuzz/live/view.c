@@ -357,12 +357,6 @@ int mqs_lf_view_next(mqs_lf_view *v, const uint8_t *stream, size_t len, mqs_lf_f
     if (v->stalled)
         return 0;
     uint8_t type = (uint8_t)(p[0] >> 4);
-    if ((type == 0 || type == 15) && v->phase != MQS_LF_PH_FOREIGN && v->phase != MQS_LF_PH_GONE) {
-        /* A reserved type is a violation from its first byte on. */
-        raw_frame(v, p, 1, MQS_LF_INVALID, MQS_E_RESERVED_TYPE, f);
-        v->phase = MQS_LF_PH_DEAD;
-        return 1;
-    }
     uint32_t rl = 0;
     mqs_diag d = {0, 0, NULL};
     int st = mqs_frame_peek(p, left, MQS_LENIENT_NON_MINIMAL_RL, NULL, NULL, &rl, &hdr, &d);
@@ -384,6 +378,14 @@ int mqs_lf_view_next(mqs_lf_view *v, const uint8_t *stream, size_t len, mqs_lf_f
     }
     if (left - hdr < rl)
         return 0;
+    if ((type == 0 || type == 15) && v->phase != MQS_LF_PH_FOREIGN && v->phase != MQS_LF_PH_GONE) {
+        /* A reserved type: a violation once its frame is complete. A broker may read a
+         * whole frame (its Remaining Length says how much) before it looks at the type,
+         * so it need not close while the rest has not come (ActiveMQ 5.17 waits). */
+        raw_frame(v, p, hdr + rl, MQS_LF_INVALID, MQS_E_RESERVED_TYPE, f);
+        v->phase = MQS_LF_PH_DEAD;
+        return 1;
+    }
     f->offset = v->consumed;
     mqs_lf_classify(p, hdr + rl, &v->phase, &v->version, f);
     v->consumed += hdr + rl;
