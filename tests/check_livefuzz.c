@@ -640,6 +640,65 @@ START_TEST(test_crash_scenario_sends_everything)
 }
 END_TEST
 
+/* A malformed PUBLISH the watcher got (U+0000 in its topic): the reproducer's watcher
+ * subscribes to that topic with '+' for the bad level, not to the whole case, so a will
+ * a good broker publishes does not fail it. */
+START_TEST(test_malformed_watch_filter)
+{
+    mqs_lf_case *c = calloc(1, sizeof *c);
+    mqs_lf_names names = {"watch123", 4};
+    mqs_lf_case_name(c, &names);
+    c->version = MQS_V311;
+    c->n_slots = 1;
+    c->n_identities = 1;
+    uint8_t log[96];
+    size_t tl = MQS_LF_PREFIX_LEN + 7, n = 0;
+    log[n++] = 0x30;
+    log[n++] = (uint8_t)(2 + tl + 1);
+    log[n++] = 0;
+    log[n++] = (uint8_t)tl;
+    memcpy(log + n, c->prefix, MQS_LF_PREFIX_LEN);
+    n += MQS_LF_PREFIX_LEN;
+    memcpy(log + n, "c/\x00\xff" "d/e", 7);
+    n += 7;
+    log[n++] = 'p';
+    mqs_lf_event ev[2];
+    size_t ne = 0;
+    add_event(ev, &ne, MQS_LF_EV_RECV, -1, 0, (uint32_t)n);
+    ev[0].conn = -1;
+    ev[0].status = MQS_E_UTF8_NUL;
+    mqs_lf_result res;
+    memset(&res, 0, sizeof res);
+    res.events = ev;
+    res.n_events = ne;
+    res.log = log;
+    mqs_lf_finding f;
+    memset(&f, 0, sizeof f);
+    f.oracle = MQS_LF_OR_MALFORMED;
+    snprintf(f.rule, sizeof f.rule, "MQTT-1.5.3-2");
+    f.ptype = MQS_PUBLISH;
+    f.trigger = 0;
+    f.conn = -1;
+    f.step = -1;
+    f.event = ne;
+    snprintf(f.text, sizeof f.text, "the watcher received a malformed PUBLISH");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    mqs_lf_report_info info = {NULL, NULL, "127.0.0.1:1883", 1};
+    ck_assert_int_eq(mqs_lf_write_scenario(out, c, NULL, &res, &f, &info), 0);
+    fclose(out);
+    ck_assert_msg(strstr(buf, "\"filter\": \"${topic}c/+/e\"") != NULL, "%s", buf);
+    mqs_scenario *sc = NULL;
+    char err[300];
+    ck_assert_msg(mqs_scenario_load_buf("fuzz.json", (const uint8_t *)buf, len, &sc, err, sizeof err) == 0,
+                  "%s\n%s", err, buf);
+    mqs_scenario_free(sc);
+    free(buf);
+    free(c);
+}
+END_TEST
+
 /* ---- oracles, without a broker (exec_internal.h's offline hooks) ---- */
 
 /* One execution of a one-client case in the model only: what the client wrote goes
@@ -837,6 +896,7 @@ Suite *livefuzz_suite(void)
     tcase_add_test(t, test_json_template);
     tcase_add_test(t, test_scenario_loads);
     tcase_add_test(t, test_crash_scenario_sends_everything);
+    tcase_add_test(t, test_malformed_watch_filter);
     suite_add_tcase(s, t);
     t = tcase_create("oracle");
     tcase_add_test(t, test_oracle_id0_echo_after_violation);

@@ -594,8 +594,49 @@ static void expect_instead(writer *w)
     }
 }
 
+/* A filter for the topic of a PUBLISH the strict decoder refuses (bad UTF-8, U+0000
+ * in it): the topic read leniently, each level that is not plain printable ASCII
+ * (or holds a wildcard) replaced by '+'. So a reproducer's watcher sees that message
+ * and not the case's other traffic, e.g. a will that a good broker publishes when it
+ * closes the connection. @return the length written to out, 0 when the topic cannot
+ * be read or does not start with the case's prefix. */
+static size_t filter_for_bad_topic(const mqs_lf_case *c, const uint8_t *b, size_t n, char *out, size_t cap)
+{
+    size_t i = 1, tl = 0;
+    while (i < n && i < 5 && (b[i] & 0x80))
+        i++;
+    if (i + 3 > n)
+        return 0;
+    tl = (size_t)(b[i + 1] << 8 | b[i + 2]);
+    const uint8_t *t = b + i + 3;
+    if (tl > n - (i + 3) || tl < MQS_LF_PREFIX_LEN || memcmp(t, c->prefix, MQS_LF_PREFIX_LEN) != 0)
+        return 0;
+    size_t o = 0;
+    for (size_t k = 0; k < tl;) {
+        size_t end = k;
+        bool plain = true;
+        while (end < tl && t[end] != '/') {
+            plain = plain && t[end] >= 0x20 && t[end] < 0x7f && t[end] != '+' && t[end] != '#';
+            end++;
+        }
+        const uint8_t *lvl = plain ? t + k : (const uint8_t *)"+";
+        size_t len = plain ? end - k : 1;
+        if (o + len + 2 > cap)
+            return 0;
+        memcpy(out + o, lvl, len);
+        o += len;
+        if (end < tl)
+            out[o++] = '/';
+        k = end + 1;
+        if (end + 1 == tl) /* a trailing '/': an empty last level */
+            break;
+    }
+    return o;
+}
+
 /* The topic the watcher of a reproducer subscribes to: that of the message that
- * fired, or every topic of the case when it cannot be read (a malformed packet). */
+ * fired, or a filter for it when it cannot be decoded (filter_for_bad_topic), or
+ * every topic of the case. */
 static mqs_str watch_topic_of(const writer *w, char *all, size_t cap)
 {
     mqs_str none = {NULL, 0};
@@ -607,6 +648,11 @@ static mqs_str watch_topic_of(const writer *w, char *all, size_t cap)
     bool qos = w->f->oracle == MQS_LF_OR_BAD_REPLY && w->f->detail == MQS_LF_BR_QOS; /* as subscribed: a wildcard */
     if (!qos && decode_any(w->res, -1, w->res->log + ev->off, ev->len, &p, NULL, 0) && p.type == MQS_PUBLISH)
         return p.publish.topic;
+    size_t n = qos ? 0 : filter_for_bad_topic(w->c, w->res->log + ev->off, ev->len, all, cap);
+    if (n) {
+        mqs_str bad = {(const uint8_t *)all, n};
+        return bad;
+    }
     snprintf(all, cap, "%s#", w->c->prefix);
     mqs_str any = {(const uint8_t *)all, strlen(all)};
     return any;
@@ -675,7 +721,7 @@ int mqs_lf_write_scenario(FILE *out, const mqs_lf_case *c, const bool *skip, con
         w.var_of[i] = -1;
     for (unsigned s = c->n_slots; s-- > 0;)
         w.names[c->slots[s].identity] = k_client_names[s]; /* the first slot of each id */
-    char all[MQS_LF_PREFIX_LEN + 2];
+    char all[1024];
     mqs_str watch = watch_topic_of(&w, all, sizeof all);
     header(&w, watch.ptr != NULL);
     if (watch.ptr)
