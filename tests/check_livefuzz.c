@@ -866,6 +866,34 @@ START_TEST(test_oracle_late_close)
 }
 END_TEST
 
+/* The watcher sees the whole run: a malformed PUBLISH under another case's prefix is
+ * that case's finding (its own job reports it), not this one's. */
+START_TEST(test_oracle_watcher_foreign_topic)
+{
+    offline *o = offline_start(MQS_V311);
+    uint8_t b[64];
+    char other[MQS_LF_PREFIX_LEN + 1];
+    memcpy(other, o->c->prefix, sizeof other);
+    other[MQS_LF_PREFIX_LEN - 2] = other[MQS_LF_PREFIX_LEN - 2] == 'z' ? 'y' : 'z'; /* another index */
+    for (int mine = 0; mine < 2; mine++) {
+        size_t n = 0;
+        b[n++] = 0x30;
+        b[n++] = (uint8_t)(2 + MQS_LF_PREFIX_LEN + 2 + 1);
+        b[n++] = 0;
+        b[n++] = MQS_LF_PREFIX_LEN + 2;
+        memcpy(b + n, mine ? o->c->prefix : other, MQS_LF_PREFIX_LEN);
+        n += MQS_LF_PREFIX_LEN;
+        memcpy(b + n, "/#", 2); /* a wildcard in a topic name [MQTT-3.3.2-2] */
+        n += 2;
+        b[n++] = 'p';
+        lf_offline_watch(o->j, b, n);
+        ck_assert_uint_eq(o->res.n_findings, (size_t)mine);
+    }
+    ck_assert_ptr_nonnull(finding(o, MQS_LF_OR_MALFORMED, "MQTT-3.3.2-2"));
+    offline_free(o);
+}
+END_TEST
+
 Suite *livefuzz_suite(void)
 {
     Suite *s = suite_create("livefuzz");
@@ -901,6 +929,7 @@ Suite *livefuzz_suite(void)
     t = tcase_create("oracle");
     tcase_add_test(t, test_oracle_id0_echo_after_violation);
     tcase_add_test(t, test_oracle_late_close);
+    tcase_add_test(t, test_oracle_watcher_foreign_topic);
     suite_add_tcase(s, t);
     return s;
 }

@@ -308,6 +308,20 @@ static int watch_open(mqs_lf_job *j)
 
 /* One frame the watcher got: messages under this case's prefix are kept for the
  * effect check; *synced is set when the sync message came back. */
+/* A PUBLISH the watcher cannot decode whose topic (read as far as it goes) is under
+ * another case's prefix: the watcher subscribes to the whole run, so it also sees what
+ * the other jobs' cases caused; those jobs report it. */
+static bool foreign_topic(const mqs_lf_job *j, const uint8_t *frame, size_t len)
+{
+    size_t i = 1;
+    while (i < len && i < 5 && (frame[i] & 0x80))
+        i++;
+    if ((frame[0] >> 4) != MQS_PUBLISH || i + 3 + MQS_LF_PREFIX_LEN > len)
+        return false;
+    size_t tl = (size_t)(frame[i + 1] << 8 | frame[i + 2]);
+    return tl >= MQS_LF_PREFIX_LEN && memcmp(frame + i + 3, j->c->prefix, MQS_LF_PREFIX_LEN) != 0;
+}
+
 static void watch_frame(mqs_lf_job *j, const uint8_t *frame, size_t len, bool *synced, mqs_str sync_payload)
 {
     mqs_packet p;
@@ -316,7 +330,7 @@ static void watch_frame(mqs_lf_job *j, const uint8_t *frame, size_t len, bool *s
     mqs_diag d = {0, 0, NULL};
     int st = mqs_decode(frame, len, &o, &p, &d);
     if (st != MQS_OK) {
-        if (j->c && st != MQS_E_TOO_MANY_ITEMS) {
+        if (j->c && st != MQS_E_TOO_MANY_ITEMS && !foreign_topic(j, frame, len)) {
             lf_log(j, MQS_LF_EV_RECV, -1, j->cur_step, frame, len, st);
             j->recv_event = (long)j->n_events - 1;
             const char *rule = mqs_status_rule(st);
@@ -876,6 +890,14 @@ static void finish(mqs_lf_job *j)
         probe(j);
     clear_retained(j);
     clear_sessions(j);
+}
+
+void lf_offline_watch(mqs_lf_job *j, const uint8_t *frame, size_t len)
+{
+    bool synced = false;
+    mqs_str none = {NULL, 0};
+    watch_frame(j, frame, len, &synced, none);
+    j->res->n_events = j->n_events;
 }
 
 void lf_offline_begin(mqs_lf_job *j, const mqs_lf_case *c, mqs_lf_result *res)

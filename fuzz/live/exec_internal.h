@@ -250,4 +250,7 @@ void lf_offline_begin(mqs_lf_job *j, const mqs_lf_case *c, mqs_lf_result *res);
 /** Opens slot's next connection in the model only (no socket). @return its index. */
 int lf_offline_conn(mqs_lf_job *j, unsigned slot);
 
+/** Hands frame to the watcher as if it had read it (len bytes, one whole frame). */
+void lf_offline_watch(mqs_lf_job *j, const uint8_t *frame, size_t len);
+
 #endif /* MQS_LF_EXEC_INTERNAL_H */
