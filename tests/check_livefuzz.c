@@ -894,6 +894,30 @@ START_TEST(test_oracle_watcher_foreign_topic)
 }
 END_TEST
 
+/* Two connections of one client id send CONNECT (clean session 0) at once: the broker
+ * may process the second first, so the first may find its session (session present 1).
+ * Alone, a new client id's first CONNACK must say 0 [MQTT-3.2.2-3]. */
+START_TEST(test_oracle_session_race)
+{
+    for (int race = 0; race < 2; race++) {
+        offline *o = offline_start(MQS_V311);
+        o->c->n_slots = 2; /* slot 1: a second connection of the same client id */
+        int b = lf_offline_conn(o->j, 1);
+        ck_assert_int_eq(b, 1);
+        uint8_t buf[64];
+        size_t n = offline_bytes(o, "10 1d 0004 4d515454 04 00 003c 0011 CID", buf, sizeof buf);
+        lf_on_sent(o->j, o->ci, buf, n);
+        if (race)
+            lf_on_sent(o->j, b, buf, n);
+        broker_sends(o, "20 02 01 00"); /* to the first: session present */
+        ck_assert_msg(o->res.n_findings == (race ? 0u : 1u), "race %d: %zu findings", race, o->res.n_findings);
+        if (!race)
+            ck_assert_ptr_nonnull(finding(o, MQS_LF_OR_SESSION, "MQTT-3.2.2-3"));
+        offline_free(o);
+    }
+}
+END_TEST
+
 Suite *livefuzz_suite(void)
 {
     Suite *s = suite_create("livefuzz");
@@ -930,6 +954,7 @@ Suite *livefuzz_suite(void)
     tcase_add_test(t, test_oracle_id0_echo_after_violation);
     tcase_add_test(t, test_oracle_late_close);
     tcase_add_test(t, test_oracle_watcher_foreign_topic);
+    tcase_add_test(t, test_oracle_session_race);
     suite_add_tcase(s, t);
     return s;
 }

@@ -90,6 +90,7 @@ typedef struct lf_ident {
     bool connect_seen;      /* a processed CONNECT frame */
     bool tainted;           /* one of its connections broke the protocol: deliveries not judged */
     bool clean0_used;       /* a clean_session=0 CONNECT was sent: clean up afterwards */
+    uint32_t clean0_connects; /* clean_session=0 CONNECTs sent with this id so far */
     uint16_t pending[LF_MAX_IDS]; /* QoS 2 ids received by the broker, not yet released */
     int16_t pending_msg[LF_MAX_IDS]; /* ... and the content each carried (ex->msgs index) */
     size_t n_pending;
@@ -122,6 +123,7 @@ typedef struct lf_conn {
     bool connect_invalid; /* the first frame was an INVALID CONNECT */
     bool clean;
     bool sp_zero;       /* CONNACK session present must be 0 [MQTT-3.2.2-1, -3] */
+    uint32_t clean0_at_connect; /* the identity's clean0_connects right after this CONNECT */
     bool will;
     mqs_str client_id;  /* as sent in the CONNECT (foreign ids are cleaned up by it) */
     mqs_str will_topic, will_payload;

@@ -301,8 +301,11 @@ static void sent_connect(mqs_lf_job *j, lf_conn *c, const mqs_lf_frame *f, bool 
     c->will_retain = k->will_retain;
     c->sp_zero = k->clean_session || !id->connect_seen;
     id->connect_seen = true;
-    if (!k->clean_session)
+    if (!k->clean_session) {
         id->clean0_used = true;
+        id->clean0_connects++;
+    }
+    c->clean0_at_connect = id->clean0_connects;
     if (k->clean_session)
         new_session(j, id);
     c->session = id->session;
@@ -527,7 +530,10 @@ static void got_connack(mqs_lf_job *j, int ci, const mqs_packet *p)
     }
     c->accept_seq = ++j->accept_seq;
     j->ident[c->identity].ever_accepted = true;
-    if (c->version == MQS_V311 && p->connack.session_present && c->sp_zero)
+    /* Another connection's clean-session-0 CONNECT with the same id, sent before this
+     * CONNACK came, may have been processed first: it made the session this one finds. */
+    bool raced = !c->clean && j->ident[c->identity].clean0_connects > c->clean0_at_connect;
+    if (c->version == MQS_V311 && p->connack.session_present && c->sp_zero && !raced)
         lf_finding(j, MQS_LF_OR_SESSION, c->clean ? "MQTT-3.2.2-1" : "MQTT-3.2.2-3", MQS_CONNACK, ci,
                    j->cur_step,
                    "CONNACK with session present = 1 for a %s (clean session %d)",
