@@ -699,6 +699,58 @@ START_TEST(test_malformed_watch_filter)
 }
 END_TEST
 
+/* Traces are kept in reports/: the run's password never appears in them, neither in
+ * the hex nor in the decoded CONNECT. */
+START_TEST(test_trace_hides_password)
+{
+    mqs_lf_case *c = calloc(1, sizeof *c);
+    mqs_lf_names names = {"secret12", 5};
+    mqs_lf_case_name(c, &names);
+    c->version = MQS_V311;
+    c->n_slots = 1;
+    c->n_identities = 1;
+    mqs_packet p;
+    memset(&p, 0, sizeof p);
+    p.type = MQS_CONNECT;
+    p.connect.clean_session = true;
+    p.connect.client_id = (mqs_str){(const uint8_t *)c->cid[0], strlen(c->cid[0])};
+    p.connect.has_username = p.connect.has_password = true;
+    p.connect.username = (mqs_str){(const uint8_t *)"user", 4};
+    p.connect.password = (mqs_str){(const uint8_t *)"Hunter2xyz", 10};
+    add_step(c, &p);
+    mqs_lf_event ev[4];
+    size_t n = 0;
+    add_event(ev, &n, MQS_LF_EV_OPEN, 0, 0, 0);
+    add_event(ev, &n, MQS_LF_EV_SENT, 0, 0, (uint32_t)c->steps[0].len);
+    mqs_lf_result res;
+    memset(&res, 0, sizeof res);
+    res.n_conns = 1;
+    res.conns[0].version = MQS_V311;
+    res.conns[0].viol_event = -1;
+    res.events = ev;
+    res.n_events = n;
+    res.log = c->steps[0].bytes;
+    mqs_lf_finding f;
+    memset(&f, 0, sizeof f);
+    f.oracle = MQS_LF_OR_HANG;
+    snprintf(f.rule, sizeof f.rule, "MQTT-3.2.0-1");
+    f.ptype = MQS_CONNACK;
+    f.trigger = -1;
+    f.event = n;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    mqs_lf_report_info info = {"user", "Hunter2xyz", "127.0.0.1:1883", 1};
+    ck_assert_int_eq(mqs_lf_write_trace(out, c, NULL, &res, &f, &info), 0);
+    fclose(out);
+    ck_assert_msg(strstr(buf, "Hunter2xyz") == NULL, "%s", buf);
+    ck_assert_msg(strstr(buf, "48 75 6e 74") == NULL, "%s", buf); /* "Hunt" in hex */
+    ck_assert_msg(strstr(buf, "**********") != NULL, "%s", buf);
+    free(buf);
+    free(c);
+}
+END_TEST
+
 /* ---- oracles, without a broker (exec_internal.h's offline hooks) ---- */
 
 /* One execution of a one-client case in the model only: what the client wrote goes
@@ -949,6 +1001,7 @@ Suite *livefuzz_suite(void)
     tcase_add_test(t, test_scenario_loads);
     tcase_add_test(t, test_crash_scenario_sends_everything);
     tcase_add_test(t, test_malformed_watch_filter);
+    tcase_add_test(t, test_trace_hides_password);
     suite_add_tcase(s, t);
     t = tcase_create("oracle");
     tcase_add_test(t, test_oracle_id0_echo_after_violation);

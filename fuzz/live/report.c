@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec/format.h"
@@ -738,9 +739,31 @@ int mqs_lf_write_scenario(FILE *out, const mqs_lf_case *c, const bool *skip, con
 
 /* ---- trace ---- */
 
-static void trace_frame(FILE *out, const mqs_lf_result *res, const mqs_lf_event *ev)
+/* Overwrites every occurrence of the run's password in b[0..n) with '*' (same length:
+ * the frame still decodes), so that traces can be kept and shared. */
+static void redact_password(uint8_t *b, size_t n, const mqs_lf_report_info *info)
+{
+    size_t pl = info && info->password ? strlen(info->password) : 0;
+    for (size_t i = 0; pl && i + pl <= n; i++)
+        if (!memcmp(b + i, info->password, pl))
+            memset(b + i, '*', pl);
+}
+
+static void trace_frame(FILE *out, const mqs_lf_result *res, const mqs_lf_event *ev,
+                        const mqs_lf_report_info *info)
 {
     const uint8_t *b = res->log + ev->off;
+    uint8_t *copy = NULL;
+    if (info && info->password && info->password[0]) {
+        copy = malloc(ev->len ? ev->len : 1);
+        if (!copy) {
+            fputs("(not shown: out of memory)\n", out);
+            return;
+        }
+        memcpy(copy, b, ev->len);
+        redact_password(copy, ev->len, info);
+        b = copy;
+    }
     char hex[3 * 48 + 8], text[512];
     mqs_format_hex(b, ev->len < 48 ? ev->len : 48, ' ', hex, sizeof hex);
     mqs_item items[MQS_LF_VIEW_ITEMS];
@@ -759,6 +782,7 @@ static void trace_frame(FILE *out, const mqs_lf_result *res, const mqs_lf_event 
     else
         snprintf(text, sizeof text, "%s (%s, byte %zu)", mqs_status_name(st), mqs_status_str(st), d.offset);
     fprintf(out, "%s%s\n        %s\n", hex, ev->len > 48 ? " ..." : "", text);
+    free(copy);
 }
 
 int mqs_lf_write_trace(FILE *out, const mqs_lf_case *c, const bool *skip, const mqs_lf_result *res,
@@ -791,8 +815,8 @@ int mqs_lf_write_trace(FILE *out, const mqs_lf_case *c, const bool *skip, const 
         fprintf(out, "  +%4lldms %c ", (long long)ev->t_ms, who);
         switch (ev->kind) {
         case MQS_LF_EV_OPEN: fputs("connection opened\n", out); break;
-        case MQS_LF_EV_SENT: fputs("> ", out), trace_frame(out, res, ev); break;
-        case MQS_LF_EV_RECV: fputs("< ", out), trace_frame(out, res, ev); break;
+        case MQS_LF_EV_SENT: fputs("> ", out), trace_frame(out, res, ev, info); break;
+        case MQS_LF_EV_RECV: fputs("< ", out), trace_frame(out, res, ev, info); break;
         case MQS_LF_EV_PEER_CLOSED: fprintf(out, "closed by the broker (%.*s)\n", (int)ev->len, res->log + ev->off); break;
         case MQS_LF_EV_CLOSED: fprintf(out, "closed by mqttspec (%.*s)\n", (int)ev->len, res->log + ev->off); break;
         case MQS_LF_EV_SKIPPED: fprintf(out, "step %d not played (%.*s)\n", ev->step, (int)ev->len, res->log + ev->off); break;
