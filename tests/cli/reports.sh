@@ -113,6 +113,7 @@ check_binary() {
     if html_self_contained "$out/matrix.html"; then ok; else bad "matrix.html loads something external"; fi
     # the make matrix layout: BROKER/TRANSPORT/report.json; links to the run's reports, and to
     # BROKER/DEVIATIONS.md where that exists
+    rm -rf "$tmp/lay"
     mkdir -p "$tmp/lay/mosq-1/tcp" "$tmp/lay/rmq-1/tcp"
     cp "$fx/report-mosquitto.json" "$tmp/lay/mosq-1/tcp/report.json"
     cp "$fx/report-rabbitmq.json" "$tmp/lay/rmq-1/tcp/report.json"
