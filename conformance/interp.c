@@ -79,7 +79,7 @@ typedef struct ctx {
     bool tr_full;
     size_t tr_bytes; /* bytes kept in the trace so far */
     /* what the case leaves on the broker */
-    char **retained;
+    mqs_buf *retained; /* topics, exact bytes (may hold NUL or bad UTF-8) */
     size_t n_retained;
     char **persistent;
     size_t n_persistent;
@@ -580,21 +580,42 @@ static void remember(ctx *c, char ***list, size_t *n, const uint8_t *s, size_t l
     (*list)[(*n)++] = copy;
 }
 
-/* A topic the cleanup can publish to: non-empty, no wildcard, no NUL. */
+/* A topic the cleanup can publish to: non-empty. Wildcards, U+0000 and bad UTF-8 are kept:
+ * a broker that accepted such a retained PUBLISH may have stored it (aedes stores bad bytes
+ * as U+FFFD, and the same bytes clear it); a broker that refuses the clearing PUBLISH
+ * never stored one. */
 static bool cleanable_topic(const uint8_t *t, size_t len)
 {
-    if (len == 0 || len > 65535)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (t[i] == '+' || t[i] == '#' || t[i] == 0)
-            return false;
-    return true;
+    (void)t;
+    return len > 0 && len <= 65535;
+}
+
+/* Adds a retained topic (exact bytes) to the cleanup list, once. */
+static void remember_topic(ctx *c, const uint8_t *t, size_t len)
+{
+    for (size_t i = 0; i < c->n_retained; i++)
+        if (c->retained[i].len == len && !memcmp(c->retained[i].p, t, len))
+            return;
+    mqs_buf *grown = mqs_realloc(c->retained, (c->n_retained + 1) * sizeof *grown);
+    if (!grown) {
+        c->oom = true;
+        return;
+    }
+    c->retained = grown;
+    mqs_buf *b = &c->retained[c->n_retained];
+    memset(b, 0, sizeof *b);
+    if (mqs_buf_append(b, t, len) < 0) {
+        mqs_buf_free(b);
+        c->oom = true;
+        return;
+    }
+    c->n_retained++;
 }
 
 static void track_built(ctx *c, const mqs_built *b)
 {
     if (b->has_retain_topic && cleanable_topic(b->retain_topic.p, b->retain_topic.len))
-        remember(c, &c->retained, &c->n_retained, b->retain_topic.p, b->retain_topic.len);
+        remember_topic(c, b->retain_topic.p, b->retain_topic.len);
     if (b->connect && !b->clean_session && b->client_id.len)
         remember(c, &c->persistent, &c->n_persistent, b->client_id.p, b->client_id.len);
 }
@@ -615,7 +636,7 @@ static void track_hex(ctx *c, const uint8_t *bytes, size_t len)
         if (type == MQS_PUBLISH && (flags & 1) && rem >= 2) {
             size_t tlen = (size_t)body[0] << 8 | body[1];
             if (tlen + 2 <= rem && cleanable_topic(body + 2, tlen))
-                remember(c, &c->retained, &c->n_retained, body + 2, tlen);
+                remember_topic(c, body + 2, tlen);
         } else if (type == MQS_CONNECT) {
             mqs_packet p;
             memset(&p, 0, sizeof p);
@@ -627,7 +648,7 @@ static void track_hex(ctx *c, const uint8_t *bytes, size_t len)
                              k->client_id.len);
                 if (k->will_flag && k->will_retain &&
                     cleanable_topic(k->will_topic.ptr, k->will_topic.len))
-                    remember(c, &c->retained, &c->n_retained, k->will_topic.ptr, k->will_topic.len);
+                    remember_topic(c, k->will_topic.ptr, k->will_topic.len);
             }
         }
         off += hdr + rem;
@@ -1571,31 +1592,67 @@ static void cleanup_sessions(ctx *c, int64_t deadline)
     }
 }
 
+/* A topic for the trace: printable ASCII as is, every other byte as \xNN. */
+static const char *topic_text(const mqs_buf *t, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < t->len && o + 5 < cap; i++) {
+        uint8_t b = t->p[i];
+        if (b >= 0x20 && b < 0x7f && b != '\\')
+            out[o++] = (char)b;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", b);
+    }
+    out[o] = 0;
+    return out;
+}
+
+/* Clears each retained topic with an empty retained QoS 1 PUBLISH, on one connection. The
+ * PUBLISH is encoded as the topic is (the case may have stored a malformed one); a broker
+ * that refuses it (closes, or no PUBACK within a few seconds) has nothing stored there, so
+ * the cleanup reconnects and goes on with the next topic. */
 static void cleanup_retained(ctx *c, int64_t deadline)
 {
     if (!c->n_retained)
         return;
     mini m = mini_for(c, deadline);
-    char cid[24], err[300];
+    char cid[24], err[300], tt[300];
     mqs_make_client_id(c->o->token, c->o->case_index, MQS_CLEANUP_CLIENT, cid);
-    int rc = mini_connect(&m, cid, err, sizeof err);
-    for (size_t i = 0; rc == 0 && i < c->n_retained; i++) {
+    for (size_t i = 0; i < c->n_retained; i++) {
+        const mqs_buf *t = &c->retained[i];
+        m.deadline = deadline;
+        if (!m.conn && mini_connect(&m, cid, err, sizeof err) < 0) {
+            trace_event(c, "cleanup", "could not clear retained messages: %s", err);
+            break;
+        }
         mqs_packet p, ack;
         memset(&p, 0, sizeof p);
         p.type = MQS_PUBLISH;
         p.qos = 1;
         p.retain = true;
         p.packet_id = p.publish.packet_id = (uint16_t)(i % 65535 + 1);
-        p.publish.topic = (mqs_str){(const uint8_t *)c->retained[i], strlen(c->retained[i])};
+        p.publish.topic = (mqs_str){t->p, t->len};
         p.publish.payload = (mqs_str){(const uint8_t *)"", 0};
-        rc = mini_send(&m, &p) < 0 || mini_wait(&m, MQS_PUBACK, &ack) < 0 ? -1 : 0;
-        if (rc == 0)
-            trace_event(c, "cleanup", "cleared the retained message of %s", c->retained[i]);
-        else
-            snprintf(err, sizeof err, "clearing %s failed", c->retained[i]);
+        uint8_t buf[70000];
+        size_t n = 0;
+        int64_t per_topic = mqs_now_ms() + scaled(c, 3000);
+        m.deadline = per_topic < deadline ? per_topic : deadline;
+        int ok = mqs_encode_unchecked(&p, m.version, NULL, buf, sizeof buf, &n) == MQS_OK &&
+                 (m.net_rc = mqs_conn_write(m.conn, buf, n, m.deadline)) == MQS_NET_OK &&
+                 mini_wait(&m, MQS_PUBACK, &ack) == 0;
+        if (ok) {
+            trace_event(c, "cleanup", "cleared the retained message of %s",
+                        topic_text(t, tt, sizeof tt));
+        } else {
+            trace_event(c, "cleanup",
+                        "the broker did not take an empty retained PUBLISH to %s (so it holds "
+                        "nothing there)",
+                        topic_text(t, tt, sizeof tt));
+            mini_close(&m);
+        }
+        if (mqs_now_ms() >= deadline)
+            break;
     }
-    if (rc < 0)
-        trace_event(c, "cleanup", "could not clear retained messages: %s", err);
     mini_close(&m);
 }
 
@@ -1697,7 +1754,7 @@ static void ctx_free(ctx *c)
     mqs_free(c->cids);
     mqs_vars_free(&c->vars);
     for (size_t i = 0; i < c->n_retained; i++)
-        mqs_free(c->retained[i]);
+        mqs_buf_free(&c->retained[i]);
     for (size_t i = 0; i < c->n_persistent; i++)
         mqs_free(c->persistent[i]);
     mqs_free(c->retained);

@@ -829,6 +829,35 @@ START_TEST(password_redacted)
 }
 END_TEST
 
+/* A retained topic with U+0000 and a bad UTF-8 byte is cleared with its exact bytes (a
+ * lenient broker may have stored it), and the trace shows it escaped. */
+START_TEST(cleanup_malformed_topic)
+{
+    peer p;
+    broker_like(&p);
+    peer_start(&p);
+    mqs_scenario *s = scenario("MUST", "",
+                               CONNECT_A ", {\"op\": \"send\", \"client\": \"a\", \"hex\": "
+                                         "\"31 06 00 04 61 00 62 ff\"}, {\"op\": \"ping\", "
+                                         "\"client\": \"a\"}");
+    outcome o;
+    run_case(&p, s, NULL, NULL, 1.0, &o);
+    bool cleared = false;
+    for (size_t i = 0; i < o.res.n_trace; i++)
+        cleared |= strstr(o.res.trace[i].text, "cleared the retained message of a\\x00b\\xff") != NULL;
+    ck_assert_msg(cleared, "the malformed topic was not cleared");
+    /* the clearing PUBLISH: QoS 1, retain, topic a\0b\xff, empty payload */
+    static const uint8_t clear[] = {0x33, 0x08, 0x00, 0x04, 'a', 0x00, 'b', 0xff, 0x00, 0x01};
+    bool sent = false;
+    for (size_t k = 0; k + sizeof clear <= p.n_got; k++)
+        sent |= memcmp(p.got + k, clear, sizeof clear) == 0;
+    ck_assert(sent);
+    mqs_case_result_free(&o.res);
+    mqs_scenario_free(s);
+    peer_stop(&p);
+}
+END_TEST
+
 /* The cleanup: a retained PUBLISH and a clean_session 0 client are undone afterwards. */
 START_TEST(cleanup_runs)
 {
@@ -1321,6 +1350,7 @@ Suite *interp_suite(void)
     tcase_add_test(t, skip_requirements);
     tcase_add_test(t, password_redacted);
     tcase_add_test(t, cleanup_runs);
+    tcase_add_test(t, cleanup_malformed_topic);
     tcase_add_test(t, exact_times);
     tcase_set_timeout(t, 20);
     suite_add_tcase(s, t);
