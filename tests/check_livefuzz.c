@@ -482,20 +482,76 @@ static void add_event(mqs_lf_event *ev, size_t *n, int kind, int step, uint32_t 
     (*n)++;
 }
 
-START_TEST(test_scenario_loads)
+/* A hand-made MQTT 3.1.1 case with one client, named from token and index. */
+static mqs_lf_case *hand_case(const char *token, uint32_t index)
 {
     mqs_lf_case *c = calloc(1, sizeof *c);
-    mqs_lf_names names = {"repro123", 9};
+    ck_assert_ptr_nonnull(c);
+    mqs_lf_names names;
+    snprintf(names.token, sizeof names.token, "%s", token);
+    names.index = index;
     mqs_lf_case_name(c, &names);
     c->version = MQS_V311;
     c->n_slots = 1;
     c->n_identities = 1;
+    return c;
+}
+
+/* A clean-session CONNECT of the case's first client id. */
+static mqs_packet connect_of(const mqs_lf_case *c)
+{
     mqs_packet p;
     memset(&p, 0, sizeof p);
     p.type = MQS_CONNECT;
     p.connect.clean_session = true;
-    p.connect.keepalive = 30;
     p.connect.client_id = (mqs_str){(const uint8_t *)c->cid[0], strlen(c->cid[0])};
+    return p;
+}
+
+/* The result of an execution on one connection (no violation) with events ev[0..n). */
+static mqs_lf_result one_conn_result(const mqs_lf_event *ev, size_t n, const uint8_t *log)
+{
+    mqs_lf_result res;
+    memset(&res, 0, sizeof res);
+    res.n_conns = 1;
+    res.conns[0].version = MQS_V311;
+    res.conns[0].viol_event = -1;
+    res.events = ev;
+    res.n_events = n;
+    res.log = log;
+    return res;
+}
+
+/* Writes finding f of res as a scenario (or, trace set, as a trace). @return the text
+ * (free it), *len its length. */
+static char *write_finding(const mqs_lf_case *c, const mqs_lf_result *res, const mqs_lf_finding *f,
+                           const char *password, bool trace, size_t *len)
+{
+    char *buf = NULL;
+    FILE *out = open_memstream(&buf, len);
+    mqs_lf_report_info info = {password ? "user" : NULL, password, "127.0.0.1:1883", 1};
+    ck_assert_int_eq(trace ? mqs_lf_write_trace(out, c, NULL, res, f, &info)
+                           : mqs_lf_write_scenario(out, c, NULL, res, f, &info),
+                     0);
+    fclose(out);
+    return buf;
+}
+
+/* Loads a written scenario; it must load. */
+static mqs_scenario *load_written(const char *buf, size_t len)
+{
+    mqs_scenario *sc = NULL;
+    char err[300];
+    int rc = mqs_scenario_load_buf("fuzz.json", (const uint8_t *)buf, len, &sc, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s\n%s", err, buf);
+    return sc;
+}
+
+START_TEST(test_scenario_loads)
+{
+    mqs_lf_case *c = hand_case("repro123", 9);
+    mqs_packet p = connect_of(c);
+    p.connect.keepalive = 30;
     add_step(c, &p);
     char topic[64];
     snprintf(topic, sizeof topic, "%sa$b", c->prefix);
@@ -514,14 +570,7 @@ START_TEST(test_scenario_loads)
     add_event(ev, &n, MQS_LF_EV_SENT, 0, 0, 0);
     add_event(ev, &n, MQS_LF_EV_RECV, 0, 0, 4);
     add_event(ev, &n, MQS_LF_EV_SENT, 1, 0, 0);
-    mqs_lf_result res;
-    memset(&res, 0, sizeof res);
-    res.n_conns = 1;
-    res.conns[0].version = MQS_V311;
-    res.conns[0].viol_event = -1;
-    res.events = ev;
-    res.n_events = n;
-    res.log = log;
+    mqs_lf_result res = one_conn_result(ev, n, log);
     mqs_lf_finding f;
     memset(&f, 0, sizeof f);
     f.oracle = MQS_LF_OR_HANG;
@@ -533,16 +582,9 @@ START_TEST(test_scenario_loads)
     f.event = n;
     snprintf(f.text, sizeof f.text, "no PUBACK \"7\" $here");
 
-    char *buf = NULL;
     size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    mqs_lf_report_info info = {NULL, NULL, "127.0.0.1:1883", 1};
-    ck_assert_int_eq(mqs_lf_write_scenario(out, c, NULL, &res, &f, &info), 0);
-    fclose(out);
-    mqs_scenario *sc = NULL;
-    char err[300];
-    int rc = mqs_scenario_load_buf("fuzz.json", (const uint8_t *)buf, len, &sc, err, sizeof err);
-    ck_assert_msg(rc == 0, "%s\n%s", err, buf);
+    char *buf = write_finding(c, &res, &f, NULL, false, &len);
+    mqs_scenario *sc = load_written(buf, len);
     ck_assert_str_eq(sc->id, "fuzz.hang-mqtt-3.3.4-1-puback");
     ck_assert_uint_eq(sc->n_steps, 5); /* open, CONNECT, expect CONNACK, PUBLISH, expect PUBACK */
     ck_assert_int_eq(sc->steps[4].op, MQS_OP_EXPECT);
@@ -559,23 +601,10 @@ END_TEST
  * broker that closes, and ends by asking a fresh client to connect ("must_accept"). */
 START_TEST(test_crash_scenario_sends_everything)
 {
-    mqs_lf_case *c = calloc(1, sizeof *c);
-    mqs_lf_names names = {"crash123", 3};
-    mqs_lf_case_name(c, &names);
-    c->version = MQS_V311;
-    c->n_slots = 1;
-    c->n_identities = 1;
-    mqs_packet p;
-    memset(&p, 0, sizeof p);
-    p.type = MQS_CONNECT;
-    p.connect.clean_session = true;
-    p.connect.client_id = (mqs_str){(const uint8_t *)c->cid[0], strlen(c->cid[0])};
+    mqs_lf_case *c = hand_case("crash123", 3);
+    mqs_packet p = connect_of(c);
     add_step(c, &p);
-    memset(&p, 0, sizeof p);
-    p.type = MQS_CONNECT; /* a second CONNECT: a protocol violation [MQTT-3.1.0-2] */
-    p.connect.clean_session = true;
-    p.connect.client_id = (mqs_str){(const uint8_t *)c->cid[0], strlen(c->cid[0])};
-    add_step(c, &p);
+    add_step(c, &p); /* a second CONNECT: a protocol violation [MQTT-3.1.0-2] */
     char filter[64];
     snprintf(filter, sizeof filter, "%sx", c->prefix);
     mqs_item item = {.filter = {(const uint8_t *)filter, strlen(filter)}, .qos = 0};
@@ -597,14 +626,8 @@ START_TEST(test_crash_scenario_sends_everything)
     add_event(ev, &n, MQS_LF_EV_SENT, 2, 0, 0);
     add_event(ev, &n, MQS_LF_EV_RECV, 2, 4, 4); /* an UNSUBACK after it */
     add_event(ev, &n, MQS_LF_EV_PEER_CLOSED, -1, 0, 0);
-    mqs_lf_result res;
-    memset(&res, 0, sizeof res);
-    res.n_conns = 1;
-    res.conns[0].version = MQS_V311;
+    mqs_lf_result res = one_conn_result(ev, n, log);
     res.conns[0].viol_event = 3;
-    res.events = ev;
-    res.n_events = n;
-    res.log = log;
     mqs_lf_finding f;
     memset(&f, 0, sizeof f);
     f.oracle = MQS_LF_OR_CRASH;
@@ -615,16 +638,9 @@ START_TEST(test_crash_scenario_sends_everything)
     f.event = n;
     snprintf(f.text, sizeof f.text, "the broker stopped answering");
 
-    char *buf = NULL;
     size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    mqs_lf_report_info info = {NULL, NULL, "127.0.0.1:1883", 1};
-    ck_assert_int_eq(mqs_lf_write_scenario(out, c, NULL, &res, &f, &info), 0);
-    fclose(out);
-    mqs_scenario *sc = NULL;
-    char err[300];
-    int rc = mqs_scenario_load_buf("fuzz.json", (const uint8_t *)buf, len, &sc, err, sizeof err);
-    ck_assert_msg(rc == 0, "%s\n%s", err, buf);
+    char *buf = write_finding(c, &res, &f, NULL, false, &len);
+    mqs_scenario *sc = load_written(buf, len);
     ck_assert_str_eq(sc->id, "fuzz.crash-mqtt-4.8.0-1-none");
     /* open, CONNECT, expect CONNACK, CONNECT, UNSUBSCRIBE, wait, connect p, ping p */
     ck_assert_uint_eq(sc->n_steps, 8);
@@ -645,12 +661,7 @@ END_TEST
  * a good broker publishes does not fail it. */
 START_TEST(test_malformed_watch_filter)
 {
-    mqs_lf_case *c = calloc(1, sizeof *c);
-    mqs_lf_names names = {"watch123", 4};
-    mqs_lf_case_name(c, &names);
-    c->version = MQS_V311;
-    c->n_slots = 1;
-    c->n_identities = 1;
+    mqs_lf_case *c = hand_case("watch123", 4);
     uint8_t log[96];
     size_t tl = MQS_LF_PREFIX_LEN + 7, n = 0;
     log[n++] = 0x30;
@@ -667,11 +678,8 @@ START_TEST(test_malformed_watch_filter)
     add_event(ev, &ne, MQS_LF_EV_RECV, -1, 0, (uint32_t)n);
     ev[0].conn = -1;
     ev[0].status = MQS_E_UTF8_NUL;
-    mqs_lf_result res;
-    memset(&res, 0, sizeof res);
-    res.events = ev;
-    res.n_events = ne;
-    res.log = log;
+    mqs_lf_result res = one_conn_result(ev, ne, log);
+    res.n_conns = 0;
     mqs_lf_finding f;
     memset(&f, 0, sizeof f);
     f.oracle = MQS_LF_OR_MALFORMED;
@@ -682,18 +690,10 @@ START_TEST(test_malformed_watch_filter)
     f.step = -1;
     f.event = ne;
     snprintf(f.text, sizeof f.text, "the watcher received a malformed PUBLISH");
-    char *buf = NULL;
     size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    mqs_lf_report_info info = {NULL, NULL, "127.0.0.1:1883", 1};
-    ck_assert_int_eq(mqs_lf_write_scenario(out, c, NULL, &res, &f, &info), 0);
-    fclose(out);
+    char *buf = write_finding(c, &res, &f, NULL, false, &len);
     ck_assert_msg(strstr(buf, "\"filter\": \"${topic}c/+/e\"") != NULL, "%s", buf);
-    mqs_scenario *sc = NULL;
-    char err[300];
-    ck_assert_msg(mqs_scenario_load_buf("fuzz.json", (const uint8_t *)buf, len, &sc, err, sizeof err) == 0,
-                  "%s\n%s", err, buf);
-    mqs_scenario_free(sc);
+    mqs_scenario_free(load_written(buf, len));
     free(buf);
     free(c);
 }
@@ -703,17 +703,8 @@ END_TEST
  * the hex nor in the decoded CONNECT. */
 START_TEST(test_trace_hides_password)
 {
-    mqs_lf_case *c = calloc(1, sizeof *c);
-    mqs_lf_names names = {"secret12", 5};
-    mqs_lf_case_name(c, &names);
-    c->version = MQS_V311;
-    c->n_slots = 1;
-    c->n_identities = 1;
-    mqs_packet p;
-    memset(&p, 0, sizeof p);
-    p.type = MQS_CONNECT;
-    p.connect.clean_session = true;
-    p.connect.client_id = (mqs_str){(const uint8_t *)c->cid[0], strlen(c->cid[0])};
+    mqs_lf_case *c = hand_case("secret12", 5);
+    mqs_packet p = connect_of(c);
     p.connect.has_username = p.connect.has_password = true;
     p.connect.username = (mqs_str){(const uint8_t *)"user", 4};
     p.connect.password = (mqs_str){(const uint8_t *)"Hunter2xyz", 10};
@@ -722,14 +713,7 @@ START_TEST(test_trace_hides_password)
     size_t n = 0;
     add_event(ev, &n, MQS_LF_EV_OPEN, 0, 0, 0);
     add_event(ev, &n, MQS_LF_EV_SENT, 0, 0, (uint32_t)c->steps[0].len);
-    mqs_lf_result res;
-    memset(&res, 0, sizeof res);
-    res.n_conns = 1;
-    res.conns[0].version = MQS_V311;
-    res.conns[0].viol_event = -1;
-    res.events = ev;
-    res.n_events = n;
-    res.log = c->steps[0].bytes;
+    mqs_lf_result res = one_conn_result(ev, n, c->steps[0].bytes);
     mqs_lf_finding f;
     memset(&f, 0, sizeof f);
     f.oracle = MQS_LF_OR_HANG;
@@ -737,12 +721,8 @@ START_TEST(test_trace_hides_password)
     f.ptype = MQS_CONNACK;
     f.trigger = -1;
     f.event = n;
-    char *buf = NULL;
     size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    mqs_lf_report_info info = {"user", "Hunter2xyz", "127.0.0.1:1883", 1};
-    ck_assert_int_eq(mqs_lf_write_trace(out, c, NULL, &res, &f, &info), 0);
-    fclose(out);
+    char *buf = write_finding(c, &res, &f, "Hunter2xyz", true, &len);
     ck_assert_msg(strstr(buf, "Hunter2xyz") == NULL, "%s", buf);
     ck_assert_msg(strstr(buf, "48 75 6e 74") == NULL, "%s", buf); /* "Hunt" in hex */
     ck_assert_msg(strstr(buf, "**********") != NULL, "%s", buf);
