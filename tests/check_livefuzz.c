@@ -224,7 +224,7 @@ static const class_case k_classes[] = {
     {"PUBACK length 3", CONNECT_311, "40 03 00 05 00", MQS_LF_INVALID, NULL},
     {"PINGRESP from a client", CONNECT_311, "d0 00", MQS_LF_MAYCLOSE, NULL},
     {"non-minimal length", CONNECT_311, "c0 80 00", MQS_LF_MAYCLOSE, NULL},
-    {"reserved type 0", CONNECT_311, "00 00", MQS_LF_INVALID, NULL},
+    {"reserved type 0", CONNECT_311, "00", MQS_LF_INVALID, NULL},
     {"reserved type 0 with a body", CONNECT_311, "08 02 c0 00", MQS_LF_INVALID, NULL},
     {"reserved type 15", CONNECT_311, "f0 00", MQS_LF_INVALID, NULL},
     {"length in 5 bytes", CONNECT_311, "30 80 80 80 80 01", MQS_LF_INVALID, NULL},
@@ -317,16 +317,24 @@ START_TEST(test_view_incomplete)
     ck_assert_int_eq(mqs_lf_view_next(&v, s, n, &f), 1);
     ck_assert_int_eq(f.cls, MQS_LF_VALID);
     ck_assert_uint_eq(f.type, MQS_PUBLISH);
-    /* A reserved type is judged once its frame is complete: a stray 08 before a PINGREQ
-     * is a frame of 64 bytes the broker is still waiting for. */
+    /* A reserved type is a violation from its first byte; a stray 08 before a PINGREQ
+     * starts a frame of 3 + 64 bytes that a broker may still be waiting for. */
+    size_t at = n;
     n += unhex("08 c0 00", s + n);
-    ck_assert_int_eq(mqs_lf_view_next(&v, s, n, &f), 0);
-    memset(s + n, 'x', 64);
-    n += 64;
     ck_assert_int_eq(mqs_lf_view_next(&v, s, n, &f), 1);
     ck_assert_int_eq(f.cls, MQS_LF_INVALID);
     ck_assert_int_eq(f.status, MQS_E_RESERVED_TYPE);
-    ck_assert_uint_eq(f.len, 67);
+    ck_assert_uint_eq(f.len, 1);
+    ck_assert_uint_eq(f.offset, at);
+    ck_assert(f.incomplete);
+    ck_assert_uint_eq(f.whole, 67);
+    mqs_lf_view w;
+    mqs_lf_view_init(&w);
+    n = unhex(CONNECT_311 "00 00", s);
+    ck_assert_int_eq(mqs_lf_view_next(&w, s, n, &f), 1);
+    ck_assert_int_eq(mqs_lf_view_next(&w, s, n, &f), 1);
+    ck_assert_int_eq(f.status, MQS_E_RESERVED_TYPE);
+    ck_assert(!f.incomplete);
 }
 END_TEST
 
@@ -950,6 +958,25 @@ START_TEST(test_oracle_session_race)
 }
 END_TEST
 
+/* A reserved type's violation remembers where its frame ends (a broker may wait for it
+ * before it closes); a complete one does not. */
+START_TEST(test_oracle_reserved_type_waits)
+{
+    offline *o = offline_start(MQS_V311);
+    connected(o);
+    client_sends(o, "08 c0 00");
+    ck_assert(o->j->conns[0].must_close);
+    ck_assert_uint_eq(o->j->conns[0].viol_whole, 31 + 67); /* after the 31-byte CONNECT */
+    offline_free(o);
+    o = offline_start(MQS_V311);
+    connected(o);
+    client_sends(o, "00 00 c0 00");
+    ck_assert(o->j->conns[0].must_close);
+    ck_assert_uint_eq(o->j->conns[0].viol_whole, 0);
+    offline_free(o);
+}
+END_TEST
+
 Suite *livefuzz_suite(void)
 {
     Suite *s = suite_create("livefuzz");
@@ -988,6 +1015,7 @@ Suite *livefuzz_suite(void)
     tcase_add_test(t, test_oracle_late_close);
     tcase_add_test(t, test_oracle_watcher_foreign_topic);
     tcase_add_test(t, test_oracle_session_race);
+    tcase_add_test(t, test_oracle_reserved_type_waits);
     suite_add_tcase(s, t);
     return s;
 }

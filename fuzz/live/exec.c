@@ -668,7 +668,10 @@ static void sync_conn(mqs_lf_job *j, int ci)
         if (r == 1)
             continue;
         long long waited = (long long)(mqs_now_ms() - start);
-        if (c->must_close) {
+        if (c->must_close && !c->alive_after_violation && c->tx_len < c->viol_whole) {
+            /* A reserved type whose frame is not all here: the broker may be reading it. */
+            log_note(j, ci, "the broker waits for the rest of a reserved-type frame: not judged");
+        } else if (c->must_close) {
             lf_late_reply(j, ci);
             lf_finding(j, MQS_LF_OR_NO_CLOSE, c->viol_rule, c->viol_type, ci, c->viol_step,
                        "the connection of client %c stayed open %s after a %s that breaks %s (%s)",

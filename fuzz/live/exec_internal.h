@@ -118,6 +118,8 @@ typedef struct lf_conn {
     uint8_t viol_type;
     int16_t viol_step;
     bool mayclose;      /* a MAYCLOSE/SUBFAIL frame was written: later answers are optional */
+    size_t viol_whole;  /* the violation is a reserved type whose frame ends at this tx
+                           offset: until it is all written the broker may wait (0: none) */
     bool undefined;     /* foreign protocol: nothing judged */
     bool connect_sent;  /* a processable CONNECT frame */
     bool connect_invalid; /* the first frame was an INVALID CONNECT */

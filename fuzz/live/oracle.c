@@ -426,6 +426,8 @@ static void sent_frame(mqs_lf_job *j, int ci, const mqs_lf_frame *f)
             c->connect_invalid = true;
         if (f->type == MQS_SUBSCRIBE && c->connect_sent)
             guess_subs(j, c, f, false); /* a broker may apply the filters it read before the fault */
+        if (!c->must_close && f->incomplete)
+            c->viol_whole = f->offset + f->whole;
         violation(j, c, f->rule, f->status, f->type, j->cur_step);
         return;
     case MQS_LF_UNDEFINED: c->undefined = true; return;

@@ -287,6 +287,7 @@ void mqs_lf_classify(const uint8_t *frame, size_t len, mqs_lf_phase *phase, mqs_
     f->len = len;
     f->type = len ? (uint8_t)(frame[0] >> 4) : 0;
     f->decoded = false;
+    f->incomplete = false;
     memset(f->bad_filter, 0, sizeof f->bad_filter);
     if (*phase == MQS_LF_PH_DEAD || *phase == MQS_LF_PH_FOREIGN) {
         set_class(f, *phase == MQS_LF_PH_DEAD ? MQS_LF_IGNORED : MQS_LF_UNDEFINED, MQS_OK, NULL);
@@ -338,6 +339,7 @@ static void raw_frame(mqs_lf_view *v, const uint8_t *p, size_t n, mqs_lf_class c
     f->rule = st == MQS_OK ? NULL : mqs_status_rule(st);
     f->cls = cls;
     f->decoded = false;
+    f->incomplete = false;
     memset(f->bad_filter, 0, sizeof f->bad_filter);
     v->consumed += n;
 }
@@ -358,6 +360,21 @@ int mqs_lf_view_next(mqs_lf_view *v, const uint8_t *stream, size_t len, mqs_lf_f
         return 0;
     uint8_t type = (uint8_t)(p[0] >> 4);
     uint32_t rl = 0;
+    if ((type == 0 || type == 15) && v->phase != MQS_LF_PH_FOREIGN && v->phase != MQS_LF_PH_GONE) {
+        /* A reserved type is a violation from its first byte on: nothing after it may be
+         * acted on (mosquitto 2.0.11 skips the byte and reads on). A broker may still read
+         * the whole frame (its Remaining Length says how much) before it looks at the
+         * type, so while that frame is not complete it need not have closed (ActiveMQ
+         * 5.17 waits): incomplete says so. */
+        size_t hdr_r = 0;
+        uint32_t rl_r = 0;
+        int st_r = mqs_frame_peek(p, left, MQS_LENIENT_NON_MINIMAL_RL, NULL, NULL, &rl_r, &hdr_r, NULL);
+        raw_frame(v, p, 1, MQS_LF_INVALID, MQS_E_RESERVED_TYPE, f);
+        f->incomplete = st_r == MQS_NEED_MORE || (st_r == MQS_OK && left - hdr_r < rl_r);
+        f->whole = st_r == MQS_OK ? hdr_r + rl_r : 5;
+        v->phase = MQS_LF_PH_DEAD;
+        return 1;
+    }
     mqs_diag d = {0, 0, NULL};
     int st = mqs_frame_peek(p, left, MQS_LENIENT_NON_MINIMAL_RL, NULL, NULL, &rl, &hdr, &d);
     if (st == MQS_NEED_MORE)
@@ -378,14 +395,6 @@ int mqs_lf_view_next(mqs_lf_view *v, const uint8_t *stream, size_t len, mqs_lf_f
     }
     if (left - hdr < rl)
         return 0;
-    if ((type == 0 || type == 15) && v->phase != MQS_LF_PH_FOREIGN && v->phase != MQS_LF_PH_GONE) {
-        /* A reserved type: a violation once its frame is complete. A broker may read a
-         * whole frame (its Remaining Length says how much) before it looks at the type,
-         * so it need not close while the rest has not come (ActiveMQ 5.17 waits). */
-        raw_frame(v, p, hdr + rl, MQS_LF_INVALID, MQS_E_RESERVED_TYPE, f);
-        v->phase = MQS_LF_PH_DEAD;
-        return 1;
-    }
     f->offset = v->consumed;
     mqs_lf_classify(p, hdr + rl, &v->phase, &v->version, f);
     v->consumed += hdr + rl;

@@ -77,6 +77,10 @@ typedef struct mqs_lf_frame {
     const char *rule;     /* statement the frame breaks (INVALID, SUBFAIL, MAYCLOSE), or NULL */
     uint8_t type;         /* type nibble of the fixed header (0..15) */
     bool decoded;         /* pkt holds the (lenient where MAYCLOSE) decoded packet */
+    bool incomplete;      /* INVALID reserved type whose frame (by its Remaining Length) has
+                             not all been written: a broker may still wait for it ... */
+    size_t whole;         /* ... until the stream holds this many bytes from offset (its
+                             header and body; 5 while the Remaining Length is unfinished) */
     mqs_packet pkt;
     mqs_item items[MQS_LF_VIEW_ITEMS];
     bool bad_filter[MQS_LF_VIEW_ITEMS]; /* SUBFAIL/MAYCLOSE lists: which filters are invalid */
