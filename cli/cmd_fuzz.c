@@ -225,8 +225,8 @@ static int replay(void *ud, const char *path, char *why, size_t whylen)
 {
     const fuzz_cli *f = ud;
     double factor = (double)f->o.timeout_ms / 3000.0;
-    int v = mqs_replay_file(path, &f->ep.ep, f->ep.username, f->ep.password, factor < 0.1 ? 0.1 : factor, why,
-                            whylen);
+    int v = mqs_replay_file(path, &f->ep.ep, f->ep.username, f->ep.password,
+                            factor < 0.1 ? 0.1 : factor, why, whylen);
     return v == MQS_VERDICT_FAIL ? 1 : v == MQS_VERDICT_PASS || v == MQS_VERDICT_INFO ? 0 : -1;
 }
 
@@ -279,8 +279,8 @@ static int report_interrupt(const fuzz_cli *f, const mqs_lf_summary *sum)
     fprintf(stderr,
             "mqttspec fuzz: interrupted by %s: %llu cases ran (%llu cut short), %u finding%s saved "
             "under %s\n",
-            mqs_interrupt_name(), (unsigned long long)sum->cases, (unsigned long long)sum->cut, sum->unique,
-            sum->unique == 1 ? "" : "s", f->o.report_dir);
+            mqs_interrupt_name(), (unsigned long long)sum->cases, (unsigned long long)sum->cut,
+            sum->unique, sum->unique == 1 ? "" : "s", f->o.report_dir);
     return mqs_interrupt_exit_code();
 }
 

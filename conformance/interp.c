@@ -1304,7 +1304,8 @@ static int open_failed(ctx *c, const mqs_sc_step *s, client *cl, int rc, const c
     if (s && s->ws_subprotocol && rc == MQS_NET_PROTOCOL)
         return step_fail(c, s, "the WebSocket upgrade of client %s failed: %s", cl->name, err);
     if (s && s->must_accept)
-        return step_fail(c, s, "the broker no longer accepts connections: client %s cannot connect: %s",
+        return step_fail(c, s,
+                         "the broker no longer accepts connections: client %s cannot connect: %s",
                          cl->name, err);
     return case_error(c, "client %s cannot connect: %s", cl->name, err);
 }

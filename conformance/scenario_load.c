@@ -935,10 +935,10 @@ typedef struct op_info {
 
 static const char *const k_step_common[] = {"op",   "client", "only",  "note",
                                             "rule", "level",  "exact", NULL};
-static const char *const k_op_connect[] = {"raw",         "expect",         "timeout_ms",
-                                           "client_cert", "ws_subprotocol", "must_accept", NULL};
-static const char *const k_op_open[] = {"timeout_ms", "client_cert", "ws_subprotocol", "must_accept",
-                                        NULL};
+static const char *const k_op_connect[] = {
+    "raw", "expect", "timeout_ms", "client_cert", "ws_subprotocol", "must_accept", NULL};
+static const char *const k_op_open[] = {"timeout_ms", "client_cert", "ws_subprotocol",
+                                        "must_accept", NULL};
 static const char *const k_op_send[] = {"packet", "packets",  "hex",          "raw",
                                         "split",  "ws_text", "ws_frame_max", NULL};
 static const char *const k_op_expect[] = {"packet",  "packets", "any_order",  "one_of",
@@ -1043,8 +1043,8 @@ static int need_ws(ld *l, const cJSON *j, const char *key)
 static int parse_open_opts(ld *l, const cJSON *j, mqs_sc_step *s)
 {
     bool cert = true;
-    if (opt_bool(l, j, "client_cert", &cert) < 0 || opt_bool(l, j, "must_accept", &s->must_accept) < 0 ||
-        need_ws(l, j, "ws_subprotocol") < 0 ||
+    if (opt_bool(l, j, "client_cert", &cert) < 0 ||
+        opt_bool(l, j, "must_accept", &s->must_accept) < 0 || need_ws(l, j, "ws_subprotocol") < 0 ||
         opt_text(l, j, "ws_subprotocol", true, &s->ws_subprotocol) < 0)
         return -1;
     s->no_client_cert = !cert;

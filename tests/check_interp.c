@@ -1243,13 +1243,15 @@ START_TEST(must_accept_fails_when_gone)
     broker_like(&p);
     peer_start(&p);
     outcome o;
-    mqs_scenario *s = scenario("MUST", "", "{\"op\": \"connect\", \"client\": \"a\", \"must_accept\": true}");
+    mqs_scenario *s =
+        scenario("MUST", "", "{\"op\": \"connect\", \"client\": \"a\", \"must_accept\": true}");
     run_case(&p, s, NULL, NULL, 1.0, &o); /* there: PASS */
     expect_verdict(&o, MQS_VERDICT_PASS, NULL);
     mqs_case_result_free(&o.res);
     peer_stop(&p); /* nobody listens there now */
     run_case(&p, s, NULL, NULL, 1.0, &o);
-    expect_verdict(&o, MQS_VERDICT_FAIL, "the broker no longer accepts connections: client a cannot connect");
+    expect_verdict(&o, MQS_VERDICT_FAIL,
+                   "the broker no longer accepts connections: client a cannot connect");
     ck_assert_str_eq(o.res.failed_rule, "MQS-test-1");
     mqs_case_result_free(&o.res);
     mqs_scenario_free(s);
