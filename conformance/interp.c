@@ -81,7 +81,7 @@ typedef struct ctx {
     /* what the case leaves on the broker */
     mqs_buf *retained; /* topics, exact bytes (may hold NUL or bad UTF-8) */
     size_t n_retained;
-    char **persistent;
+    mqs_buf *persistent; /* client ids, NUL-terminated */
     size_t n_persistent;
     bool oom;
 } ctx;
@@ -564,20 +564,27 @@ static const char *describe_rx(const rxpkt *r, mqs_buf *b)
 
 /* ---- what the case leaves on the broker ---- */
 
-static void remember(ctx *c, char ***list, size_t *n, const uint8_t *s, size_t len)
+/* Adds bytes to a cleanup list (retained topics or client ids), once; the copy is
+ * NUL-terminated after its len bytes. */
+static void remember(ctx *c, mqs_buf **list, size_t *n, const uint8_t *s, size_t len)
 {
     for (size_t i = 0; i < *n; i++)
-        if (strlen((*list)[i]) == len && !memcmp((*list)[i], s, len))
+        if ((*list)[i].len == len && !memcmp((*list)[i].p, s, len))
             return;
-    char *copy = mqs_strndup((const char *)s, len);
-    char **grown = copy ? mqs_realloc(*list, (*n + 1) * sizeof **list) : NULL;
+    mqs_buf *grown = mqs_realloc(*list, (*n + 1) * sizeof *grown);
     if (!grown) {
-        mqs_free(copy);
         c->oom = true;
         return;
     }
     *list = grown;
-    (*list)[(*n)++] = copy;
+    mqs_buf *b = &grown[*n];
+    memset(b, 0, sizeof *b);
+    if (mqs_buf_append(b, s, len) < 0 || mqs_buf_terminate(b) < 0) {
+        mqs_buf_free(b);
+        c->oom = true;
+        return;
+    }
+    (*n)++;
 }
 
 /* A topic the cleanup can publish to: non-empty. Wildcards, U+0000 and bad UTF-8 are kept:
@@ -590,32 +597,10 @@ static bool cleanable_topic(const uint8_t *t, size_t len)
     return len > 0 && len <= 65535;
 }
 
-/* Adds a retained topic (exact bytes) to the cleanup list, once. */
-static void remember_topic(ctx *c, const uint8_t *t, size_t len)
-{
-    for (size_t i = 0; i < c->n_retained; i++)
-        if (c->retained[i].len == len && !memcmp(c->retained[i].p, t, len))
-            return;
-    mqs_buf *grown = mqs_realloc(c->retained, (c->n_retained + 1) * sizeof *grown);
-    if (!grown) {
-        c->oom = true;
-        return;
-    }
-    c->retained = grown;
-    mqs_buf *b = &c->retained[c->n_retained];
-    memset(b, 0, sizeof *b);
-    if (mqs_buf_append(b, t, len) < 0) {
-        mqs_buf_free(b);
-        c->oom = true;
-        return;
-    }
-    c->n_retained++;
-}
-
 static void track_built(ctx *c, const mqs_built *b)
 {
     if (b->has_retain_topic && cleanable_topic(b->retain_topic.p, b->retain_topic.len))
-        remember_topic(c, b->retain_topic.p, b->retain_topic.len);
+        remember(c, &c->retained, &c->n_retained, b->retain_topic.p, b->retain_topic.len);
     if (b->connect && !b->clean_session && b->client_id.len)
         remember(c, &c->persistent, &c->n_persistent, b->client_id.p, b->client_id.len);
 }
@@ -636,7 +621,7 @@ static void track_hex(ctx *c, const uint8_t *bytes, size_t len)
         if (type == MQS_PUBLISH && (flags & 1) && rem >= 2) {
             size_t tlen = (size_t)body[0] << 8 | body[1];
             if (tlen + 2 <= rem && cleanable_topic(body + 2, tlen))
-                remember_topic(c, body + 2, tlen);
+                remember(c, &c->retained, &c->n_retained, body + 2, tlen);
         } else if (type == MQS_CONNECT) {
             mqs_packet p;
             memset(&p, 0, sizeof p);
@@ -648,7 +633,7 @@ static void track_hex(ctx *c, const uint8_t *bytes, size_t len)
                              k->client_id.len);
                 if (k->will_flag && k->will_retain &&
                     cleanable_topic(k->will_topic.ptr, k->will_topic.len))
-                    remember_topic(c, k->will_topic.ptr, k->will_topic.len);
+                    remember(c, &c->retained, &c->n_retained, k->will_topic.ptr, k->will_topic.len);
             }
         }
         off += hdr + rem;
@@ -1464,14 +1449,23 @@ typedef struct mini {
     int net_rc; /* the last failed write or read (MQS_NET_*), 0 when none */
 } mini;
 
-static int mini_send(mini *m, const mqs_packet *p)
+/* Sends p, validated by mqs_encode, or encoded as it is when as_is (a cleanup PUBLISH to a
+ * topic the case sent malformed). */
+static int mini_send_as(mini *m, const mqs_packet *p, bool as_is)
 {
     uint8_t buf[70000];
     size_t n = 0;
-    if (mqs_encode(p, m->version, buf, sizeof buf, &n, NULL) != MQS_OK)
+    int st = as_is ? mqs_encode_unchecked(p, m->version, NULL, buf, sizeof buf, &n)
+                   : mqs_encode(p, m->version, buf, sizeof buf, &n, NULL);
+    if (st != MQS_OK)
         return -1;
     m->net_rc = mqs_conn_write(m->conn, buf, n, m->deadline);
     return m->net_rc == MQS_NET_OK ? 0 : -1;
+}
+
+static int mini_send(mini *m, const mqs_packet *p)
+{
+    return mini_send_as(m, p, false);
 }
 
 /* Waits for a packet of type want (others are skipped); out's views point into m->rx
@@ -1584,28 +1578,14 @@ static void cleanup_sessions(ctx *c, int64_t deadline)
     for (size_t i = 0; i < c->n_persistent; i++) {
         mini m = mini_for(c, deadline);
         char err[300];
-        if (mini_connect(&m, c->persistent[i], err, sizeof err) == 0)
-            trace_event(c, "cleanup", "discarded the session of client id %s", c->persistent[i]);
+        const char *cid = (const char *)c->persistent[i].p;
+        if (mini_connect(&m, cid, err, sizeof err) == 0)
+            trace_event(c, "cleanup", "discarded the session of client id %s", cid);
         else
             trace_event(c, "cleanup", "could not discard the session of client id %s: %s",
-                        c->persistent[i], err);
+                        cid, err);
         mini_close(&m);
     }
-}
-
-/* A topic for the trace: printable ASCII as is, every other byte as \xNN. */
-static const char *topic_text(const mqs_buf *t, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < t->len && o + 5 < cap; i++) {
-        uint8_t b = t->p[i];
-        if (b >= 0x20 && b < 0x7f && b != '\\')
-            out[o++] = (char)b;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", b);
-    }
-    out[o] = 0;
-    return out;
 }
 
 /* Clears each retained topic with an empty retained QoS 1 PUBLISH, on one connection. The
@@ -1617,7 +1597,7 @@ static void cleanup_retained(ctx *c, int64_t deadline)
     if (!c->n_retained)
         return;
     mini m = mini_for(c, deadline);
-    char cid[24], err[300], tt[300];
+    char cid[24], err[300];
     mqs_make_client_id(c->o->token, c->o->case_index, MQS_CLEANUP_CLIENT, cid);
     for (size_t i = 0; i < c->n_retained; i++) {
         const mqs_buf *t = &c->retained[i];
@@ -1634,23 +1614,22 @@ static void cleanup_retained(ctx *c, int64_t deadline)
         p.packet_id = p.publish.packet_id = (uint16_t)(i % 65535 + 1);
         p.publish.topic = (mqs_str){t->p, t->len};
         p.publish.payload = (mqs_str){(const uint8_t *)"", 0};
-        uint8_t buf[70000];
-        size_t n = 0;
         int64_t per_topic = mqs_now_ms() + scaled(c, 3000);
         m.deadline = per_topic < deadline ? per_topic : deadline;
-        int ok = mqs_encode_unchecked(&p, m.version, NULL, buf, sizeof buf, &n) == MQS_OK &&
-                 (m.net_rc = mqs_conn_write(m.conn, buf, n, m.deadline)) == MQS_NET_OK &&
-                 mini_wait(&m, MQS_PUBACK, &ack) == 0;
-        if (ok) {
-            trace_event(c, "cleanup", "cleared the retained message of %s",
-                        topic_text(t, tt, sizeof tt));
-        } else {
+        bool ok = mini_send_as(&m, &p, true) == 0 && mini_wait(&m, MQS_PUBACK, &ack) == 0;
+        mqs_buf tt = {0};
+        mqs_escape_bytes(&tt, t->p, t->len);
+        const char *shown = mqs_buf_terminate(&tt) == 0 ? (const char *)tt.p : "?";
+        if (ok)
+            trace_event(c, "cleanup", "cleared the retained message of %s", shown);
+        else
             trace_event(c, "cleanup",
                         "the broker did not take an empty retained PUBLISH to %s (so it holds "
                         "nothing there)",
-                        topic_text(t, tt, sizeof tt));
+                        shown);
+        mqs_buf_free(&tt);
+        if (!ok)
             mini_close(&m);
-        }
         if (mqs_now_ms() >= deadline)
             break;
     }
@@ -1757,7 +1736,7 @@ static void ctx_free(ctx *c)
     for (size_t i = 0; i < c->n_retained; i++)
         mqs_buf_free(&c->retained[i]);
     for (size_t i = 0; i < c->n_persistent; i++)
-        mqs_free(c->persistent[i]);
+        mqs_buf_free(&c->persistent[i]);
     mqs_free(c->retained);
     mqs_free(c->persistent);
     mqs_buf_free(&c->reason);

@@ -29,11 +29,9 @@ uint8_t mqs_spec_pattern_byte(size_t i)
 
 /* ---- describe ---- */
 
-void mqs_describe_bytes(mqs_buf *out, const uint8_t *p, size_t n, size_t max)
+void mqs_escape_bytes(mqs_buf *out, const uint8_t *p, size_t n)
 {
-    mqs_buf_puts(out, "\"");
-    size_t shown = n > max ? max : n;
-    for (size_t i = 0; i < shown; i++) {
+    for (size_t i = 0; i < n; i++) {
         uint8_t c = p[i];
         if (c == '"' || c == '\\')
             mqs_buf_printf(out, "\\%c", c);
@@ -42,6 +40,13 @@ void mqs_describe_bytes(mqs_buf *out, const uint8_t *p, size_t n, size_t max)
         else
             mqs_buf_printf(out, "\\x%02x", c);
     }
+}
+
+void mqs_describe_bytes(mqs_buf *out, const uint8_t *p, size_t n, size_t max)
+{
+    mqs_buf_puts(out, "\"");
+    size_t shown = n > max ? max : n;
+    mqs_escape_bytes(out, p, shown);
     mqs_buf_puts(out, "\"");
     if (n > shown)
         mqs_buf_printf(out, "...(%zu bytes)", n);

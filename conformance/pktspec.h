@@ -60,7 +60,11 @@ void mqs_spec_describe(const mqs_sc_packet *spec, const mqs_vars *v, mqs_buf *ou
  *  non-printable bytes as \xHH. A CONNECT password is shown as ***. */
 void mqs_packet_describe(const mqs_packet *p, mqs_buf *out);
 
-/** Appends bytes as a quoted, escaped, possibly shortened string. */
+/** Appends bytes escaped, unquoted: printable ASCII as is (\" and \\ for the quote and
+ *  the backslash), every other byte as \xHH. */
+void mqs_escape_bytes(mqs_buf *out, const uint8_t *p, size_t n);
+
+/** Appends bytes as a quoted, escaped (mqs_escape_bytes), possibly shortened string. */
 void mqs_describe_bytes(mqs_buf *out, const uint8_t *p, size_t n, size_t max);
 
 /** The value a save takes from a packet (decimal text for numbers). @return 0 or -1 (oom). */

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/deviations.py REPORTS_DIR — the triage of `make matrix`, in plain words.
+"""scripts/deviations.py REPORTS_DIR [RUN...] — the triage of `make matrix`, in plain words.
 
 For each broker directory REPORTS_DIR/<broker>-<version>/ holding matrix runs
 (<transport>/report.json), writes <broker>-<version>/DEVIATIONS.md: every FAIL, WARN and
@@ -11,9 +11,11 @@ A verdict that no cause explains goes to a "Not triaged" section (and make matri
 in untriaged.txt): read its trace, then either fix the scenario (too strict) or add it here.
 
 A DEVIATIONS.md that does not start with the GENERATED marker was written by hand
-(mosquitto's) and is left alone.
+(mosquitto's) and is left alone. Then, for the runs given (BROKER/TRANSPORT/report.json
+under REPORTS_DIR; default every one there), prints each FAIL/WARN/ERROR whose case no
+DEVIATIONS.md names: run, case, version, verdict (make matrix keeps it as untriaged.txt).
 """
-import collections, glob, json, os, sys
+import collections, glob, json, os, re, sys
 
 GENERATED = "<!-- written by scripts/deviations.py from the matrix runs; edit the causes there -->"
 
@@ -199,9 +201,23 @@ def write(out, slug):
     return len(bycause[None])
 
 
+def untriaged(out, runs):
+    """Prints run, case, version, verdict of every FAIL/WARN/ERROR whose case id the
+    broker's DEVIATIONS.md (outside its "Not triaged" section) does not name."""
+    for rel in runs:
+        slug = rel.split("/")[0]
+        path = f"{out}/{slug}/DEVIATIONS.md"
+        text = open(path).read() if os.path.exists(path) else ""
+        text = text.split("\n## Not triaged")[0]
+        for c in json.load(open(f"{out}/{rel}"))["cases"]:
+            if c["verdict"] in ("FAIL", "WARN", "ERROR") and not re.search(
+                    r"(?<![\w.-])" + re.escape(c["id"]) + r"(?![\w-])", text):
+                print("\t".join(["/".join(rel.split("/")[:2]), c["id"], c["protocol"], c["verdict"]]))
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: scripts/deviations.py REPORTS_DIR")
+    if len(sys.argv) < 2:
+        sys.exit("usage: scripts/deviations.py REPORTS_DIR [BROKER/TRANSPORT/report.json...]")
     out = sys.argv[1]
     for d in sorted(glob.glob(f"{out}/*/")):
         slug = os.path.basename(d.rstrip("/"))
@@ -213,6 +229,8 @@ def main():
         n = write(out, slug)
         if n:
             print(f"deviations: {slug}: {n} verdicts no cause explains", file=sys.stderr)
+    untriaged(out, sys.argv[2:] or sorted(os.path.relpath(f, out)
+                                          for f in glob.glob(f"{out}/*/*/report.json")))
 
 
 main()

@@ -152,20 +152,7 @@ PY
 # written from the causes of scripts/deviations.py (mosquitto's by hand). The ones no
 # cause explains are listed in untriaged.txt and printed: read their traces, then fix the
 # scenario or add the cause. The matrix is not finished until the file is empty.
-python3 "$ROOT/scripts/deviations.py" "$OUT"
-python3 - "$OUT" "${rel[@]}" >"$OUT/untriaged.txt" <<'PY'
-import json, os, re, sys
-out = sys.argv[1]
-for rel in sys.argv[2:]:
-    slug = rel.split("/")[0]
-    path = f"{out}/{slug}/DEVIATIONS.md"
-    text = open(path).read() if os.path.exists(path) else ""
-    text = text.split("\n## Not triaged")[0]
-    for c in json.load(open(f"{out}/{rel}"))["cases"]:
-        if c["verdict"] in ("FAIL", "WARN", "ERROR") and not re.search(
-                r"(?<![\w.-])" + re.escape(c["id"]) + r"(?![\w-])", text):
-            print("\t".join(["/".join(rel.split("/")[:2]), c["id"], c["protocol"], c["verdict"]]))
-PY
+python3 "$ROOT/scripts/deviations.py" "$OUT" "${rel[@]}" >"$OUT/untriaged.txt"
 end_all=$(date +%s)
 echo "matrix: ${#reports[@]} runs in $((end_all - start_all)) s: $OUT/matrix.md, $OUT/matrix.html"
 [ -s "$OUT/skipped.txt" ] && { echo "skipped:"; sed 's/^/  /' "$OUT/skipped.txt"; }
